@@ -1,0 +1,3 @@
+from segmenter.cli import main
+
+main()

@@ -1,0 +1,120 @@
+"""The data-quality report: what was read, how columns were mapped, and every change made."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["DataQualityReport", "DroppedRow", "Finding", "Issue"]
+
+Issue = Literal[
+    "missing",
+    "not_a_number",
+    "negative",
+    "out_of_range",
+    "too_large",
+    "inconsistent",
+    "duplicate_rows",
+    "generated_ids",
+    "empty_rows",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Finding(_Frozen):
+    """One kind of problem in one column (or in whole rows), how often, and what was done."""
+
+    issue: Issue
+    column: str | None
+    count: int
+    action: str  # a sentence fragment: "filled with the column median when segmenting"
+    example: str | None = None  # "row 5: 'n/a'"; rows are numbered as in a spreadsheet
+
+
+class DroppedRow(_Frozen):
+    """A customer row left out of the analysis, and why."""
+
+    row: int
+    customer_id: str
+    reason: str
+
+
+class DataQualityReport(_Frozen):
+    """Everything done to a file on its way to the canonical frame; nothing changes silently."""
+
+    source: str
+    format: str
+    delimiter: str | None = None
+    encoding: str | None = None
+    decimal_comma: bool = False
+    rows_read: int
+    rows_kept: int
+    column_mapping: dict[str, str]  # the file's column -> canonical name
+    ignored_columns: list[str]
+    ids_generated: bool
+    missing: dict[str, int]  # canonical column -> missing values after parsing
+    findings: list[Finding]
+    dropped: list[DroppedRow]
+
+    def render(self) -> str:
+        """The report as plain text for a terminal."""
+        lines = [f"Data quality report for {self.source}", ""]
+        how = [self.format.upper()]
+        if self.delimiter is not None:
+            how.append(f"delimiter {_DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))}")
+        if self.encoding is not None:
+            how.append(f"encoding {self.encoding}")
+        if self.format == "csv":
+            how.append("decimal comma" if self.decimal_comma else "decimal point")
+        lines.append("Read as:   " + ", ".join(how))
+        lines.append(f"Rows:      {self.rows_read:,} read, {self.rows_kept:,} kept")
+        renamed = {k: v for k, v in self.column_mapping.items() if k != v}
+        lines.append(
+            f"Columns:   {len(self.column_mapping)} recognised"
+            + (f", {len(renamed)} renamed" if renamed else "")
+        )
+        lines.extend(f"           {source!r} -> {target}" for source, target in renamed.items())
+        if self.ignored_columns:
+            ignored = ", ".join(repr(name) for name in self.ignored_columns)
+            lines.append(f"Ignored:   {ignored}")
+        lines.append("")
+        if not self.findings:
+            lines.append("No problems found: nothing was changed.")
+        else:
+            lines.append("Findings and what was done:")
+            for finding in self.findings:
+                where = f"{finding.column}: " if finding.column else ""
+                example = f" (e.g. {finding.example})" if finding.example else ""
+                lines.append(
+                    f"- {where}{finding.count:,} {_ISSUE_TEXT[finding.issue]}, "
+                    f"{finding.action}{example}"
+                )
+        if self.dropped:
+            lines.append("")
+            lines.append(f"Dropped rows ({len(self.dropped):,}):")
+            lines.extend(
+                f"- row {row.row}, customer {row.customer_id}: {row.reason}"
+                for row in self.dropped[:_DROPPED_SHOWN]
+            )
+            if len(self.dropped) > _DROPPED_SHOWN:
+                lines.append(f"- ... and {len(self.dropped) - _DROPPED_SHOWN:,} more")
+        return "\n".join(lines)
+
+
+_DROPPED_SHOWN = 10
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_ISSUE_TEXT: dict[str, str] = {
+    "missing": "missing values",
+    "not_a_number": "values that are not numbers",
+    "negative": "negative amounts",
+    "out_of_range": "values out of range",
+    "too_large": "implausibly large values",
+    "inconsistent": "inconsistent rows",
+    "duplicate_rows": "exact duplicate rows",
+    "generated_ids": "customers without an id",
+    "empty_rows": "rows with no values at all",
+}
