@@ -104,7 +104,7 @@ def _clean_ids(frame: pl.DataFrame, *, has_id: bool) -> tuple[pl.DataFrame, list
         return frame.with_columns(generated.alias(ID_COLUMN)), [finding]
     ids = pl.col(ID_COLUMN).cast(pl.String).str.strip_chars().str.replace(r"^(\d+)\.0+$", "$1")
     frame = frame.with_columns(ids.alias(ID_COLUMN))
-    blank = frame.get_column(ID_COLUMN).fill_null("").eq("").sum()
+    blank = int(frame.get_column(ID_COLUMN).fill_null("").eq("").sum())
     if not blank:
         return frame, []
     frame = frame.with_columns(
@@ -226,7 +226,7 @@ def _check_purchases(frame: pl.DataFrame) -> list[Finding]:
     off = frame.with_columns(gap.alias("__gap")).filter(pl.col("__gap") > PURCHASE_TOLERANCE)
     if off.height == 0:
         return []
-    worst = off.get_column("__gap").max()
+    worst = float(off.get_column("__gap").max())  # type: ignore[arg-type]
     return [
         Finding(
             issue="inconsistent",
@@ -248,10 +248,11 @@ def _drop_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[DroppedRow], lis
     marked = frame.with_columns(empty.alias("__empty"), duplicate.alias("__dup"))
     dropped: list[DroppedRow] = []
     findings: list[Finding] = []
-    for flag, issue, reason in (
+    reasons: tuple[tuple[str, Issue, str], ...] = (
         ("__empty", "empty_rows", "no behavioural values at all"),
         ("__dup", "duplicate_rows", "exact duplicate of an earlier row"),
-    ):
+    )
+    for flag, issue, reason in reasons:
         hits = marked.filter(pl.col(flag))
         if flag == "__dup":
             hits = hits.filter(~pl.col("__empty"))
