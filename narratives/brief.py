@@ -1,0 +1,142 @@
+"""The campaign brief of a run: Markdown or HTML, with brief.json and audience lists beside it."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from narratives.audiences import read_assignments, write_audiences
+from narratives.context import MIN_SEGMENT_SIZE, RunContext, SegmentContext, build_context
+from narratives.personas import RULE_BASED, Persona, PersonaWriter
+from narratives.shelf import Shelf
+from narratives.templates import render, templates_hash
+from segmenter.errors import InputError
+from segmenter.results import RunProfile
+
+__all__ = ["BRIEF_TEMPLATES", "Audit", "Brief", "Section", "render_brief", "write_brief"]
+
+BRIEF_TEMPLATES = {".md": "brief.md.j2", ".html": "brief.html.j2"}
+
+
+class Audit(BaseModel):
+    """What produced a brief, for audit: hashes of inputs, templates, shelf and models."""
+
+    model_config = ConfigDict(frozen=True)
+
+    profiles_sha256: str
+    assignments_sha256: str
+    segmentation_model_sha256: str | None  # model.skops of the run, when present
+    templates_sha256: str
+    shelf_sha256: str
+    narratives_model: str | None  # the LLM's name; None for rule-based narratives
+
+
+class Section(BaseModel):
+    """One segment of the brief: what is known, the persona, and its audience list."""
+
+    model_config = ConfigDict(frozen=True)
+
+    segment: SegmentContext
+    persona: Persona
+    audience_file: str | None
+    audience_size: int | None
+
+
+class Brief(BaseModel):
+    """Everything a brief prints; also written as brief.json."""
+
+    model_config = ConfigDict(frozen=True)
+
+    generated_at: datetime
+    generation_seconds: float
+    narratives: str  # "rule-based" or the LLM's model name
+    run: RunContext
+    sections: tuple[Section, ...]
+    disclaimer: str
+    audit: Audit
+
+    @property
+    def llm_segments(self) -> int:
+        """Segments whose persona the LLM wrote and the checks accepted."""
+        return sum(s.persona.source == "llm" for s in self.sections)
+
+    @property
+    def fallbacks(self) -> tuple[Section, ...]:
+        """Segments the LLM was asked about whose persona fell back to the rules."""
+        return tuple(s for s in self.sections if s.persona.fallback_reason and not s.segment.coarse)
+
+
+def render_brief(brief: Brief, *, suffix: str) -> str:
+    """The brief as Markdown (.md) or self-contained, escaped HTML (.html)."""
+    return render(BRIEF_TEMPLATES[suffix], brief=brief)
+
+
+def _sha256(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def _read_run(path: Path) -> RunProfile:
+    try:
+        return RunProfile.model_validate_json(path.read_bytes())
+    except OSError as error:
+        raise InputError(
+            f"{path}: cannot be read ({error.strerror}); is it a segment run?"
+        ) from error
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "file"
+        raise InputError(f"{path}: not a segmentation profile ({where}: {first['msg']})") from error
+
+
+def write_brief(
+    run_dir: Path,
+    out: Path,
+    *,
+    writer: PersonaWriter,
+    shelf: Shelf,
+    min_size: int = MIN_SEGMENT_SIZE,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Brief:
+    """Write the brief to `out`, with brief.json and audiences/segment-<id>.csv beside it."""
+    suffix = out.suffix.lower()
+    if suffix not in BRIEF_TEMPLATES:
+        raise InputError(f"{out}: the brief must be a .md or .html file")
+    started = time.monotonic()
+    profiles, assignments_path = run_dir / "profiles.json", run_dir / "assignments.csv"
+    context = build_context(_read_run(profiles), min_size=min_size)
+    assignments = read_assignments(assignments_path)
+    personas = {p.segment_id: p for p in writer.write(context)}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    counts = write_audiences(assignments, context, out.parent / "audiences")
+    brief = Brief(
+        generated_at=clock(),
+        generation_seconds=round(time.monotonic() - started, 2),
+        narratives=writer.label,
+        run=context,
+        sections=tuple(
+            Section(
+                segment=s,
+                persona=personas[s.id],
+                audience_file=f"audiences/segment-{s.id}.csv" if s.id in counts else None,
+                audience_size=counts.get(s.id),
+            )
+            for s in context.segments
+        ),
+        disclaimer=shelf.disclaimer,
+        audit=Audit(
+            profiles_sha256=_sha256(profiles) or "",
+            assignments_sha256=_sha256(assignments_path) or "",
+            segmentation_model_sha256=_sha256(run_dir / "model.skops"),
+            templates_sha256=templates_hash(),
+            shelf_sha256=shelf.sha256,
+            narratives_model=None if writer.label == RULE_BASED else writer.label,
+        ),
+    )
+    (out.parent / "brief.json").write_text(brief.model_dump_json(indent=2), encoding="utf-8")
+    out.write_text(render_brief(brief, suffix=suffix), encoding="utf-8")
+    return brief

@@ -1,0 +1,145 @@
+"""The bank's product shelf (`data/products.toml`) and matching its conditions to segments.
+
+The shelf is data the bank edits: the code names no product.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from narratives.context import Figure, SegmentContext
+from segmenter.errors import InputError
+
+__all__ = [
+    "DEFAULT_SHELF",
+    "Condition",
+    "Evidence",
+    "Product",
+    "ProductMatch",
+    "Shelf",
+    "load_shelf",
+]
+
+DEFAULT_SHELF = Path(__file__).resolve().parents[1] / "data" / "products.toml"
+
+Op = Literal[">", ">=", "<", "<="]
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Condition(_Strict):
+    """One suitability test over a segment statistic, e.g. cash-advance frequency mean > 0.2."""
+
+    feature: str
+    stat: Literal["mean", "median", "lift", "effect_size"] = "mean"
+    op: Op
+    value: float
+
+
+class Evidence(_Strict):
+    """A condition that held, with the figure that made it hold (cited in rationales)."""
+
+    condition: Condition
+    figure: Figure
+    observed: float
+
+
+class Product(_Strict):
+    """One product on the shelf."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    category: str
+    description: str
+    message: str  # a line a marketer may reuse in a campaign
+    priority: int = 1  # among products that fit, a higher priority comes first
+    risk_notes: str
+    disclaimer: str
+    conditions: tuple[Condition, ...] = Field(min_length=1)
+
+
+class ProductMatch(_Strict):
+    """A product whose every condition holds for a segment."""
+
+    product: Product
+    evidence: tuple[Evidence, ...]
+    strength: float  # mean |effect size| of the features behind the conditions
+
+
+class Shelf(_Strict):
+    """The whole shelf, with the disclaimer printed under every brief."""
+
+    name: str
+    disclaimer: str
+    products: tuple[Product, ...] = Field(min_length=1)
+    sha256: str = ""
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Product ids in shelf order."""
+        return tuple(p.id for p in self.products)
+
+    def product(self, product_id: str) -> Product | None:
+        """The product of an id, or None when it is not on the shelf."""
+        return next((p for p in self.products if p.id == product_id), None)
+
+    def match(self, segment: SegmentContext, *, limit: int = 3) -> tuple[ProductMatch, ...]:
+        """Products whose conditions all hold, by priority then strength (coarse: none)."""
+        if segment.coarse:
+            return ()
+        found = [m for p in self.products if (m := _match(p, segment)) is not None]
+        found.sort(key=lambda m: (-m.product.priority, -m.strength))  # stable: ties keep file order
+        return tuple(found[:limit])
+
+
+def _observed(condition: Condition, figure: Figure) -> float | None:
+    return getattr(figure, condition.stat)
+
+
+def _match(product: Product, segment: SegmentContext) -> ProductMatch | None:
+    evidence = []
+    for condition in product.conditions:
+        figure = segment.figure(condition.feature)
+        observed = None if figure is None else _observed(condition, figure)
+        if figure is None or observed is None:
+            return None  # a statistic the run does not have cannot qualify a product
+        if not _OPS[condition.op](observed, condition.value):
+            return None
+        evidence.append(Evidence(condition=condition, figure=figure, observed=observed))
+    strength = sum(abs(e.figure.effect_size) for e in evidence) / len(evidence)
+    return ProductMatch(product=product, evidence=tuple(evidence), strength=strength)
+
+
+def load_shelf(path: Path = DEFAULT_SHELF) -> Shelf:
+    """Read and validate a shelf file; a broken file is an InputError naming what is wrong."""
+    try:
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
+    except OSError as error:
+        raise InputError(f"product shelf {path}: cannot be read ({error.strerror})") from error
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise InputError(f"product shelf {path}: not valid TOML ({error})") from error
+    try:
+        shelf = Shelf.model_validate({**data.get("shelf", {}), "products": data.get("products")})
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise InputError(f"product shelf {path}: {where}: {first['msg']}") from error
+    if len(set(shelf.ids)) != len(shelf.ids):
+        raise InputError(f"product shelf {path}: product ids must be unique")
+    return shelf.model_copy(update={"sha256": hashlib.sha256(raw).hexdigest()})

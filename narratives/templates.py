@@ -1,0 +1,107 @@
+"""The one Jinja environment over `prompts/`, its number filters, and a hash of the templates."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+__all__ = ["PROMPTS_DIR", "environment", "fmt", "render", "render_lines", "templates_hash"]
+
+PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+
+# How a figure of each kind reads: money in whole units, shares as percentages.
+_KIND_FORMATS = {
+    "money": lambda v: f"${v:,.0f}",
+    "share": lambda v: f"{v * 100:.0f}%",
+    "count": lambda v: f"{v:,.1f}",
+    "months": lambda v: f"{v:.1f}",
+    "ratio": lambda v: f"{v:,.1f}",
+}
+
+
+def fmt(value: float | None, kind: str = "ratio") -> str:
+    """A statistic as the brief and the prompts print it; an em dash when unknown."""
+    if value is None:
+        return "—"
+    return _KIND_FORMATS.get(kind, _KIND_FORMATS["ratio"])(value)
+
+
+def _times(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}\u00d7"
+
+
+def _signed(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:+.{digits}f}"
+
+
+def _decimal(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _pct(value: float | None, digits: int = 0) -> str:
+    return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def _thousands(value: int) -> str:
+    return f"{value:,}"
+
+
+def _md(text: str) -> str:
+    # Untrusted text in Markdown: no raw HTML (a "<" that opens a tag or comment) and no line
+    # breaks that start new blocks; "rate < 10%" stays readable.
+    return _TAG_OPEN.sub("&lt;", " ".join(str(text).split()))
+
+
+def _md_cell(text: str) -> str:
+    return _md(text).replace("|", "\\|")
+
+
+@functools.cache
+def environment() -> Environment:
+    """The environment of every prompt and brief (StrictUndefined: no silent blanks)."""
+    env = Environment(
+        loader=FileSystemLoader(PROMPTS_DIR),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        fmt=fmt,
+        times=_times,
+        signed=_signed,
+        decimal=_decimal,
+        pct=_pct,
+        thousands=_thousands,
+        md=_md,
+        md_cell=_md_cell,
+    )
+    return env
+
+
+def render(name: str, /, **variables: Any) -> str:
+    """Render one template of `prompts/` by file name."""
+    return environment().get_template(name).render(**variables)
+
+
+def render_lines(name: str, macro: str, /, *args: Any) -> list[str]:
+    """Call a macro of a template and split its output into non-blank lines (list-valued fields)."""
+    module = environment().get_template(name).module
+    text = str(getattr(module, macro)(*args))
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def templates_hash(names: tuple[str, ...] | None = None) -> str:
+    """SHA-256 over the named templates (all of `prompts/` by default), for audit and cache keys."""
+    digest = hashlib.sha256()
+    paths = sorted(PROMPTS_DIR.glob("*.j2")) if names is None else [PROMPTS_DIR / n for n in names]
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
