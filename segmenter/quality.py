@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from segmenter.errors import InputError
-from segmenter.numbers import is_null_token, parse_number
+from segmenter.numbers import is_null_token, parse_numbers
 from segmenter.report import DataQualityReport, DroppedRow, Finding, Issue
 from segmenter.schema import (
     COUNT_COLUMNS,
@@ -121,26 +121,26 @@ def _parse_features(
     frame: pl.DataFrame, raw: RawTable, source: str
 ) -> tuple[pl.DataFrame, list[Finding]]:
     """Every feature to Float64; cells that are not numbers become null, or the file is refused."""
-    values, invalid = [], []
+    parsed: list[pl.Series] = []
     for column in FEATURE_COLUMNS:
-        dtype = frame.schema[column]
-        if dtype.is_numeric():
-            value = pl.col(column).cast(pl.Float64)
+        cells = frame.get_column(column)
+        if cells.dtype.is_numeric():
+            value = cells.cast(pl.Float64)
             bad = value.is_infinite()
         else:
-            text = pl.col(column).cast(pl.String)
-            value = parse_number(text, decimal_comma=raw.decimal_comma)
-            bad = ~is_null_token(text) & (value.is_null() | value.is_infinite())
-        values.append(pl.when(bad).then(None).otherwise(value.fill_nan(None)).alias(column))
-        invalid.append(bad.alias(f"{column}__bad"))
-    flagged = frame.with_columns(*invalid)
+            text = cells.cast(pl.String)
+            value = parse_numbers(text, decimal_comma=raw.decimal_comma)
+            blank = text.to_frame().select(is_null_token(pl.col(column))).to_series()
+            bad = (value.is_null() | value.is_infinite()) & ~blank
+        parsed += [value.fill_nan(None), bad.fill_null(False).alias(f"{column}__bad")]
+    flagged = frame.with_columns(parsed)
     findings: list[Finding] = []
     refusals: list[str] = []
     for column in FEATURE_COLUMNS:
         count = int(flagged.get_column(f"{column}__bad").sum())
         if not count:
             continue
-        first = flagged.filter(pl.col(f"{column}__bad")).row(0, named=True)
+        first = frame.filter(flagged.get_column(f"{column}__bad")).row(0, named=True)
         example = f"row {first[_ROW]}: {_quote(first[column])}"
         if count > MAX_INVALID_SHARE * frame.height:
             refusals.append(
@@ -159,7 +159,11 @@ def _parse_features(
     if refusals:
         more = f" (and {len(refusals) - 1} more columns)" if len(refusals) > 1 else ""
         raise InputError(f"{source}: {refusals[0]}{more}")
-    return frame.with_columns(*values), findings
+    cleared = [
+        pl.when(pl.col(f"{column}__bad")).then(None).otherwise(pl.col(column)).alias(column)
+        for column in FEATURE_COLUMNS
+    ]
+    return flagged.with_columns(cleared).drop(f"{c}__bad" for c in FEATURE_COLUMNS), findings
 
 
 def _check_ranges(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[Finding]]:
