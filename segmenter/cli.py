@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -40,6 +42,125 @@ def validate(
 
     loaded = load_customers(file)
     typer.echo(loaded.report.render())
+
+
+def _stderr_progress() -> Callable[[str], None]:
+    """Progress lines on stderr, each with the seconds elapsed since the command started."""
+    started = time.perf_counter()
+
+    def report(message: str) -> None:
+        typer.echo(f"[{time.perf_counter() - started:6.1f}s] {message}", err=True)
+
+    return report
+
+
+def _check_seed(seed: int) -> None:
+    if not 0 <= seed < 2**32:
+        raise InputError(f"--seed must be a whole number from 0 to {2**32 - 1}, not {seed}")
+
+
+@app.command()
+def segment(
+    file: Annotated[Path, typer.Argument(help="CSV, Parquet or Excel file of card holders.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Directory for assignments.csv, profiles.json, model.skops."),
+    ],
+    algorithm: Annotated[
+        str,
+        typer.Option(
+            "--algorithm",
+            help="kmeans, agglomerative, gmm, dbscan, spectral, birch or hdbscan.",
+        ),
+    ] = "kmeans",
+    k: Annotated[
+        str, typer.Option("--k", help="Number of segments, or 'auto' to choose one from 3 to 8.")
+    ] = "auto",
+    seed: Annotated[int, typer.Option("--seed", help="The same seed gives the same files.")] = 0,
+) -> None:
+    """Segment customers: write assignments.csv, profiles.json and model.skops into DIR."""
+    from segmenter.algorithms import get_algorithm
+    from segmenter.io import load_customers
+    from segmenter.pipeline import parse_k, run_segmentation, write_segmentation
+
+    get_algorithm(algorithm)  # refuse bad options before reading the file
+    n_segments = parse_k(k)
+    _check_seed(seed)
+    progress = _stderr_progress()  # first used once the input is known to be usable
+    frame = load_customers(file).frame
+    run = run_segmentation(
+        frame, algorithm=algorithm, k=n_segments, seed=seed, progress=progress, source=str(file)
+    )
+    progress(f"writing {out}")
+    write_segmentation(run, out)
+    profile = run.profile
+    silhouette = profile.metrics.silhouette
+    typer.echo(
+        f"{profile.k} segments of {profile.n_customers:,} customers with {algorithm}"
+        + (f" (silhouette {silhouette:.3f})" if silhouette is not None else "")
+    )
+    for s in profile.segments:
+        typer.echo(f"  {s.id:>3}  {s.name:<40} {s.size:>9,}  {s.share:6.1%}")
+    if profile.k_selection:
+        typer.echo(profile.k_selection.explanation)
+    if profile.fit_note:
+        typer.echo(profile.fit_note)
+    typer.echo(f"wrote assignments.csv, profiles.json and model.skops to {out}")
+
+
+@app.command()
+def compare(
+    file: Annotated[Path, typer.Argument(help="CSV, Parquet or Excel file of card holders.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Directory for comparison.csv and agreement.csv.")
+    ],
+    k: Annotated[
+        str, typer.Option("--k", help="Number of segments, or 'auto' to choose it with K-Means.")
+    ] = "auto",
+) -> None:
+    """Run every algorithm at one k: write comparison.csv and agreement.csv into DIR."""
+    from segmenter.comparison import run_comparison, write_comparison
+    from segmenter.io import load_customers
+    from segmenter.pipeline import parse_k
+
+    n_segments = parse_k(k)
+    progress = _stderr_progress()
+    frame = load_customers(file).frame
+    run = run_comparison(frame, k=n_segments, progress=progress, source=str(file))
+    write_comparison(run, out)
+    if run.k_selection:
+        typer.echo(run.k_selection.explanation)
+    typer.echo(run.table().write_csv(), nl=False)
+    typer.echo(f"wrote comparison.csv and agreement.csv to {out}")
+
+
+@app.command()
+def score(
+    model: Annotated[Path, typer.Argument(help="model.skops written by `segmenter segment`.")],
+    file: Annotated[Path, typer.Argument(help="CSV, Parquet or Excel file of card holders.")],
+    out: Annotated[Path, typer.Option("--out", help="Assignments to write: .csv or .parquet.")],
+) -> None:
+    """Give new customers a segment, its name, a confidence and the runner-up segment."""
+    from threadpoolctl import threadpool_limits
+
+    from segmenter.io import load_customers
+    from segmenter.model import load_model
+    from segmenter.model import score as score_customers
+
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise InputError(f"--out {out}: write a .csv or a .parquet file")
+    saved = load_model(model)
+    progress = _stderr_progress()
+    frame = load_customers(file).frame
+    progress(f"scoring {frame.height:,} customers")
+    with threadpool_limits(limits=1):
+        table = score_customers(saved, frame)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".parquet":
+        table.write_parquet(out)
+    else:
+        table.write_csv(out)
+    typer.echo(f"scored {table.height:,} customers with {saved.algorithm}; wrote {out}")
 
 
 @app.command()

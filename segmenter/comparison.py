@@ -1,0 +1,89 @@
+"""Every algorithm at one k on one frame, and the comparison.csv and agreement.csv files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from threadpoolctl import threadpool_limits
+
+from segmenter.evaluation import N_BOOTSTRAPS
+from segmenter.features import build_preprocessor, feature_matrix
+from segmenter.pipeline import check_request
+from segmenter.results import KChoice
+from segmenter.selection import (
+    COMPARISON_COLUMNS,
+    K_RANGE,
+    Comparison,
+    choose_k,
+    compare_algorithms,
+)
+
+__all__ = ["ComparisonRun", "run_comparison", "write_comparison"]
+
+# k=auto in a comparison is chosen with K-Means: cheap, stable, and the literature's reference.
+REFERENCE_ALGORITHM = "kmeans"
+
+
+def _quiet(message: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class ComparisonRun:
+    """The comparison, and how its k was chosen when it was chosen automatically."""
+
+    comparison: Comparison
+    k_selection: KChoice | None
+
+    def table(self) -> pl.DataFrame:
+        """comparison.csv as a frame: one row per algorithm, the contract's columns in order."""
+        kinds = {"algorithm": pl.String, "k": pl.Int64}
+        schema = {c: kinds.get(c, pl.Float64) for c in COMPARISON_COLUMNS}
+        return pl.DataFrame(self.comparison.rows(), schema=schema).select(COMPARISON_COLUMNS)
+
+    def agreement(self) -> pl.DataFrame:
+        """agreement.csv as a frame: adjusted Rand index between every pair of algorithms."""
+        names = list(self.comparison.evaluations)
+        matrix = self.comparison.agreement()
+        columns = {name: [row[j] for row in matrix] for j, name in enumerate(names)}
+        return pl.DataFrame({"algorithm": names} | columns)
+
+
+def run_comparison(
+    frame: pl.DataFrame,
+    *,
+    k: int | None = None,
+    seed: int = 0,
+    k_range: tuple[int, int] = K_RANGE,
+    n_bootstraps: int = N_BOOTSTRAPS,
+    progress: Callable[[str], None] = _quiet,
+    source: str = "input",
+) -> ComparisonRun:
+    """Run every registered algorithm at k (chosen with K-Means when None) and score each."""
+    check_request(frame, k=k, k_range=k_range, source=source)
+    with threadpool_limits(limits=1):  # see run_segmentation
+        raw = feature_matrix(frame)
+        X = build_preprocessor().fit(raw).transform(raw)
+        choice: KChoice | None = None
+        done = {}
+        if k is None:
+            choice, reference = choose_k(
+                X, REFERENCE_ALGORITHM, seed=seed, k_range=k_range, n_bootstraps=n_bootstraps,
+                progress=progress,
+            )  # fmt: skip
+            k = choice.chosen
+            done[REFERENCE_ALGORITHM] = reference
+        comparison = compare_algorithms(
+            X, k=k, seed=seed, n_bootstraps=n_bootstraps, done=done, progress=progress
+        )
+    return ComparisonRun(comparison=comparison, k_selection=choice)
+
+
+def write_comparison(run: ComparisonRun, out_dir: Path) -> None:
+    """Write comparison.csv and agreement.csv into `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run.table().write_csv(out_dir / "comparison.csv")
+    run.agreement().write_csv(out_dir / "agreement.csv")

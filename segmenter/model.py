@@ -1,0 +1,148 @@
+"""A saved segmentation model (skops, never pickle) and scoring new customers with it."""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sklearn.pipeline import Pipeline
+
+from segmenter.errors import InputError
+from segmenter.features import feature_matrix
+from segmenter.schema import FEATURE_COLUMNS, ID_COLUMN
+
+__all__ = ["MODEL_FORMAT", "TRUSTED_TYPES", "SegmentModel", "load_model", "save_model", "score"]
+
+MODEL_FORMAT = "card-segmenter/segment-model"
+MODEL_VERSION = 1
+NOISE = -1
+NOISE_NAME = "Unassigned"
+# Types a model of ours may hold beyond skops' defaults. Loading refuses anything else, so a
+# file can never make us build an object we did not expect.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "numpy.dtype",
+    "scipy.sparse._csr.csr_matrix",
+    "segmenter.estimators.KneeDBSCAN",
+    "segmenter.estimators.PortableBirch",
+    "segmenter.estimators.SampledClusterer",
+)
+
+
+@dataclass(frozen=True)
+class SegmentModel:
+    """Preprocessing and clusterer, and how the clusterer's raw labels become named segments."""
+
+    algorithm: str
+    pipeline: Pipeline  # steps "features" then "cluster"; predict gives raw labels
+    label_map: dict[int, int]  # raw label -> segment id (0..k-1 by size, -1 noise)
+    names: dict[int, str]  # segment id -> name
+    centres: np.ndarray  # (k, n_features) segment means in the transformed space, row = id
+
+    def segments(self, frame: pl.DataFrame) -> np.ndarray:
+        """Segment id of every customer in a canonical frame, in its row order."""
+        return self._segments(feature_matrix(frame))[0]
+
+    def _segments(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Segment ids and the transformed rows they were found from."""
+        transformed = self.pipeline[:-1].transform(raw)
+        predicted = self.pipeline[-1].predict(transformed).tolist()
+        ids = np.array([self.label_map.get(int(p), -2) for p in predicted], dtype=np.int64)
+        unknown = ids == -2
+        if unknown.any():  # a raw label no training customer had (an empty mixture component)
+            ids[unknown] = _distances(transformed[unknown], self.centres).argmin(axis=1)
+        return ids, transformed
+
+
+def score(model: SegmentModel, frame: pl.DataFrame) -> pl.DataFrame:
+    """Segment, name, confidence and runner-up segment for every customer of a canonical frame.
+
+    Confidence is d2 / (d1 + d2), where d1 is the distance to the customer's own segment centre
+    and d2 to the nearest other one: 1 at the own centre, 0.5 half-way; empty for noise and for
+    a single segment. The runner-up is the nearest other segment centre.
+    """
+    ids, transformed = model._segments(feature_matrix(frame))
+    distances = _distances(transformed, model.centres)
+    k = model.centres.shape[0]
+    rows = np.arange(ids.size)
+    own = np.where(ids >= 0, distances[rows, np.clip(ids, 0, None)], np.nan)
+    others = distances.copy()
+    others[rows[ids >= 0], ids[ids >= 0]] = np.inf
+    runner = others.argmin(axis=1) if k > 1 else np.full(ids.size, NOISE)
+    runner_distance = others[rows, runner] if k > 1 else np.full(ids.size, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        confidence = np.round(runner_distance / (own + runner_distance), 4)
+    valid = (ids >= 0) & (k > 1)
+    names = [model.names.get(int(i), NOISE_NAME) for i in ids]
+    return pl.DataFrame(
+        {
+            "customer_id": frame.get_column(ID_COLUMN).cast(pl.String),
+            "segment": ids,
+            "segment_name": names,
+            "confidence": np.where(valid & np.isfinite(confidence), confidence, np.nan),
+            "runner_up": runner if k > 1 else [None] * ids.size,
+            "runner_up_name": [model.names[int(r)] for r in runner] if k > 1 else [None] * ids.size,
+        },
+        schema_overrides={"runner_up": pl.Int64, "runner_up_name": pl.String},
+    ).with_columns(pl.col("confidence").fill_nan(None))
+
+
+def _distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Euclidean distance of every point to every centre, shape (n_points, n_centres)."""
+    # Direct differences, one centre at a time: exact, and memory stays O(n * n_features).
+    columns = [np.sqrt(((points - centre) ** 2).sum(axis=1)) for centre in centres]
+    return np.column_stack(columns) if columns else np.empty((points.shape[0], 0))
+
+
+def save_model(model: SegmentModel, path: Path) -> None:
+    """Write the model as a skops archive."""
+    import skops.io as sio
+
+    state: dict[str, Any] = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "algorithm": model.algorithm,
+        "feature_columns": list(FEATURE_COLUMNS),
+        "pipeline": model.pipeline,
+        "raw_labels": np.array(list(model.label_map), dtype=np.int64),
+        "segment_of_raw": np.array(list(model.label_map.values()), dtype=np.int64),
+        "segment_ids": np.array(list(model.names), dtype=np.int64),
+        "segment_names": list(model.names.values()),
+        "centres": model.centres,
+    }
+    path.write_bytes(sio.dumps(state))
+
+
+def load_model(path: Path) -> SegmentModel:
+    """Read a model written by `save_model`; refuse, with an InputError, any other file."""
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    if not path.is_file():
+        raise InputError(f"{path}: no such model file")
+    try:
+        state = sio.loads(path.read_bytes(), trusted=list(TRUSTED_TYPES))
+    except UntrustedTypesFoundException as error:
+        raise InputError(
+            f"{path}: not a segmenter model; it holds types this program does not load ({error})"
+        ) from None
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as error:
+        raise InputError(f"{path}: not a segmenter model file ({error})") from None
+    if not isinstance(state, dict) or state.get("format") != MODEL_FORMAT:
+        raise InputError(f"{path}: a skops file, but not a segmenter model")
+    if state.get("version") != MODEL_VERSION or state.get("feature_columns") != list(
+        FEATURE_COLUMNS
+    ):
+        raise InputError(f"{path}: a segmenter model of another version; segment the data again")
+    return SegmentModel(
+        algorithm=str(state["algorithm"]),
+        pipeline=state["pipeline"],
+        label_map=dict(
+            zip(state["raw_labels"].tolist(), state["segment_of_raw"].tolist(), strict=True)
+        ),
+        names=dict(zip(state["segment_ids"].tolist(), state["segment_names"], strict=True)),
+        centres=state["centres"],
+    )
