@@ -1,0 +1,92 @@
+"""Everything a marketer takes away from a run, as in-memory files, and one ZIP of them all.
+
+The files are written by the same functions as the command line (`write_segmentation`, then
+`write_brief`), so an export from the app is byte-for-byte what `segmenter segment` and
+`segmenter brief` would write, personas included.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from narratives.brief import render_brief, write_brief
+from narratives.context import RunContext
+from narratives.personas import Persona
+from narratives.shelf import Shelf
+from segmenter.pipeline import Segmentation, write_segmentation
+
+__all__ = ["ExportFiles", "FixedPersonas", "export_files", "zip_files"]
+
+BRIEF_MD, BRIEF_HTML, BRIEF_JSON = "brief.md", "brief.html", "brief.json"
+MODEL, ASSIGNMENTS, PROFILES = "model.skops", "assignments.csv", "profiles.json"
+
+
+class FixedPersonas:
+    """A persona writer that hands back personas already written (e.g. by the LLM, earlier)."""
+
+    def __init__(self, personas: Sequence[Persona], *, label: str) -> None:
+        self._personas = list(personas)
+        self._label = label
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    def write(self, context: RunContext) -> list[Persona]:
+        """The stored personas; they must be those of this context's segments."""
+        wanted = [s.id for s in context.segments]
+        if [p.segment_id for p in self._personas] != wanted:
+            raise ValueError(f"personas are for segments {wanted}, not of this run")
+        return self._personas
+
+
+@dataclass(frozen=True)
+class ExportFiles:
+    """Files by their path inside the export (e.g. "audiences/segment-0.csv") -> content."""
+
+    files: dict[str, bytes]
+
+    @property
+    def audiences(self) -> dict[str, bytes]:
+        """The per-segment customer lists, by file name."""
+        prefix = "audiences/"
+        return {p.removeprefix(prefix): b for p, b in self.files.items() if p.startswith(prefix)}
+
+    def __getitem__(self, path: str) -> bytes:
+        return self.files[path]
+
+
+def export_files(
+    run: Segmentation,
+    personas: Sequence[Persona],
+    *,
+    narratives: str,
+    shelf: Shelf,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ExportFiles:
+    """The run's files, the brief (Markdown, HTML, JSON) and the audience lists, in memory."""
+    with tempfile.TemporaryDirectory(prefix="segmenter-export-") as tmp:
+        root = Path(tmp)
+        write_segmentation(run, root)
+        writer = FixedPersonas(personas, label=narratives)
+        brief = write_brief(root, root / BRIEF_MD, writer=writer, shelf=shelf, clock=clock)
+        (root / BRIEF_HTML).write_text(render_brief(brief, suffix=".html"), encoding="utf-8")
+        paths = sorted(p for p in root.rglob("*") if p.is_file())
+        return ExportFiles({p.relative_to(root).as_posix(): p.read_bytes() for p in paths})
+
+
+def zip_files(files: ExportFiles, *, folder: str = "campaign") -> bytes:
+    """One ZIP of every file, under `folder/`, with fixed timestamps (same files, same bytes)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path, content in sorted(files.files.items()):
+            info = zipfile.ZipInfo(f"{folder}/{path}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, content)
+    return buffer.getvalue()
