@@ -16,6 +16,7 @@ from narratives.personas import RULE_BASED, Persona, PersonaWriter
 from narratives.shelf import Shelf
 from narratives.templates import render, templates_hash
 from segmenter.errors import InputError
+from segmenter.files import write_all
 from segmenter.results import RunProfile
 
 __all__ = ["BRIEF_TEMPLATES", "Audit", "Brief", "Section", "render_brief", "write_brief"]
@@ -137,6 +138,12 @@ def write_brief(
             narratives_model=None if writer.label == RULE_BASED else writer.label,
         ),
     )
-    (out.parent / "brief.json").write_text(brief.model_dump_json(indent=2), encoding="utf-8")
-    out.write_text(render_brief(brief, suffix=suffix), encoding="utf-8")
+    # Both rendered before either replaces an old file: no brief.json of one run beside the
+    # brief of another, and never half a file (segmenter.files).
+    write_all(
+        {
+            out.parent / "brief.json": brief.model_dump_json(indent=2).encode("utf-8"),
+            out: render_brief(brief, suffix=suffix).encode("utf-8"),
+        }
+    )
     return brief

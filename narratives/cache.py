@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from segmenter.files import write_text
 
 __all__ = ["AnswerCache", "request_key"]
 
@@ -38,9 +38,5 @@ class AnswerCache:
 
     def put(self, key: str, *, model: str, content: str) -> None:
         """Store an answer atomically, so concurrent writers never leave half a file."""
-        self.directory.mkdir(parents=True, exist_ok=True)
         entry = {"key": key, "model": model, "content": content}
-        handle, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(entry, out, ensure_ascii=False, indent=1)
-        os.replace(tmp, self._path(key))
+        write_text(self._path(key), json.dumps(entry, ensure_ascii=False, indent=1))

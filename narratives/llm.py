@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 
 import openai
 from openai import OpenAI
+from openai.types.chat import ChatCompletion, ChatCompletionMessage
 from pydantic import ValidationError
 
 from narratives.cache import AnswerCache, request_key
@@ -168,8 +170,19 @@ class OpenAIWriter:
         if timeout <= 0.1:
             raise TimeoutError
         client = self.client.with_options(timeout=timeout, max_retries=self.max_retries)
-        completion = client.chat.completions.create(**payload)
-        message = completion.choices[0].message
+        try:
+            completion = client.chat.completions.create(**payload)
+        except json.JSONDecodeError:  # status 200 with a body that claims JSON but is not
+            raise AnswerRejected("the LLM server's answer is not JSON") from None
+        # The client returns a bare str for a non-JSON body, and an unvalidated object for JSON
+        # of another shape: check what came back before reading a message from it.
+        choices = getattr(completion, "choices", None)
+        first = choices[0] if isinstance(choices, list) and choices else None
+        message = getattr(first, "message", None)
+        if not isinstance(completion, ChatCompletion) or not isinstance(
+            message, ChatCompletionMessage
+        ):
+            raise AnswerRejected("the LLM server's answer is not a chat completion")
         if message.refusal:
             raise AnswerRejected("the model refused to write this persona")
         return message.content, False

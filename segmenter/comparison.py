@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from segmenter.evaluation import N_BOOTSTRAPS
 from segmenter.features import build_preprocessor, feature_matrix
+from segmenter.files import csv_bytes, write_all
 from segmenter.pipeline import check_request
 from segmenter.results import KChoice
 from segmenter.selection import (
@@ -83,7 +84,10 @@ def run_comparison(
 
 
 def write_comparison(run: ComparisonRun, out_dir: Path) -> None:
-    """Write comparison.csv and agreement.csv into `out_dir`."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    run.table().write_csv(out_dir / "comparison.csv")
-    run.agreement().write_csv(out_dir / "agreement.csv")
+    """Write comparison.csv and agreement.csv into `out_dir`: atomic and spreadsheet-safe."""
+    write_all(
+        {
+            out_dir / "comparison.csv": csv_bytes(run.table()),
+            out_dir / "agreement.csv": csv_bytes(run.agreement()),
+        }
+    )

@@ -17,6 +17,15 @@ from sklearn.metrics.cluster import contingency_matrix
 
 from segmenter.algorithms import get_algorithm, make_clusterer
 from segmenter.results import Metrics
+from segmenter.sampling import (
+    FIT_ROWS,
+    METRIC_ROWS,
+    STABILITY_ROWS,
+    Purpose,
+    in_background,
+    parallel_map,
+    sample_rows,
+)
 
 __all__ = [
     "N_BOOTSTRAPS",
@@ -25,6 +34,7 @@ __all__ = [
     "evaluate",
     "order_by_size",
     "quality",
+    "relabel",
     "stability",
 ]
 
@@ -47,6 +57,7 @@ class Evaluation:
     segment_silhouettes: dict[int, float]
     segment_stabilities: dict[int, float]
     fit_seconds: float
+    fit_rows: int | None = None  # rows the model was fitted on, when a sample of X
 
     @property
     def k(self) -> int:
@@ -80,7 +91,8 @@ def quality(
 ) -> tuple[Metrics, dict[int, float]]:
     """Silhouette, Calinski-Harabasz and Davies-Bouldin over all rows, noise as its own group.
 
-    Also the mean silhouette per label. Silhouette uses a seeded sample above `max_rows` rows.
+    Also the mean silhouette per label. Silhouette uses a seeded sample above `max_rows` rows,
+    the two others one of `METRIC_ROWS` rows above that many.
     """
     noise_share = float(np.mean(labels == NOISE))
     groups = np.unique(labels).size
@@ -98,10 +110,13 @@ def quality(
         else np.zeros(rows.size)
     )
     per_label = {int(g): _r(per_row[sample_labels == g].mean()) for g in np.unique(sample_labels)}
+    measured = sample_rows(labels.size, METRIC_ROWS, seed=seed, purpose=Purpose.METRICS)
+    X_m, labels_m = (X, labels) if measured.size == labels.size else (X[measured], labels[measured])
+    both = np.unique(labels_m).size >= 2
     metrics = Metrics(
         silhouette=_r(per_row.mean()),
-        calinski_harabasz=_r(calinski_harabasz_score(X, labels)),
-        davies_bouldin=_r(davies_bouldin_score(X, labels)),
+        calinski_harabasz=_r(calinski_harabasz_score(X_m, labels_m)) if both else None,
+        davies_bouldin=_r(davies_bouldin_score(X_m, labels_m)) if both else None,
         noise_share=_r(noise_share),
     )
     return metrics, per_label
@@ -122,25 +137,35 @@ def stability(
     Methods that cannot treat a repeated row as a weight (density, graph and Ward methods:
     copies fake density or zero distances) are refitted on the distinct rows of each resample,
     about 63 % of them.
+
+    Above `FIT_ROWS` rows, where the model itself is fitted on a sample of that size, each
+    refit draws `FIT_ROWS` rows with replacement (the m-out-of-n bootstrap of that fitting)
+    and agreement is judged on a seeded sample of `STABILITY_ROWS` rows. Refits run on
+    `WORKERS` threads; the result does not depend on how many.
     """
     distinct_rows = get_algorithm(algorithm).sampled
-    aris: list[float] = []
-    jaccards: list[np.ndarray] = []
-    for child in np.random.SeedSequence(seed).spawn(n_bootstraps):
+    n_rows = X.shape[0]
+    draws = n_rows if n_rows <= FIT_ROWS else FIT_ROWS
+    judged = sample_rows(n_rows, STABILITY_ROWS, seed=seed, purpose=Purpose.STABILITY)
+    X_j, labels_j = (X, labels) if judged.size == n_rows else (X[judged], labels[judged])
+
+    def refit(child: np.random.SeedSequence) -> tuple[float, np.ndarray]:
         rng = np.random.default_rng(child)
-        drawn = rng.integers(0, X.shape[0], size=X.shape[0])
+        drawn = rng.integers(0, n_rows, size=draws)
         rows = np.unique(drawn) if distinct_rows else drawn
         refit_seed = int(child.generate_state(1)[0] % (2**31))
         model = make_clusterer(algorithm, k=k, seed=refit_seed, n_rows=rows.size).fit(X[rows])
-        other = model.predict(X)
-        aris.append(adjusted_rand_score(labels, other))
+        other = model.predict(X_j)
         # Rows: labels in sorted order; columns: the refit's labels.
-        overlap = contingency_matrix(labels, other)
+        overlap = contingency_matrix(labels_j, other)
         union = overlap.sum(axis=1, keepdims=True) + overlap.sum(axis=0, keepdims=True) - overlap
-        jaccards.append((overlap / union).max(axis=1))
-    per_label = np.mean(jaccards, axis=0)
+        return adjusted_rand_score(labels_j, other), (overlap / union).max(axis=1)
+
+    done = list(parallel_map(refit, np.random.SeedSequence(seed).spawn(n_bootstraps)))
+    aris = [ari for ari, _ in done]
+    per_label = np.mean([jaccard for _, jaccard in done], axis=0)
     return _r(float(np.mean(aris))), {
-        int(g): _r(j) for g, j in zip(np.unique(labels), per_label, strict=True)
+        int(g): _r(j) for g, j in zip(np.unique(labels_j), per_label, strict=True)
     }
 
 
@@ -152,17 +177,30 @@ def evaluate(
     seed: int,
     n_bootstraps: int = N_BOOTSTRAPS,
 ) -> Evaluation:
-    """Fit `algorithm` on X, order its segments by size and score the result."""
+    """Fit `algorithm` on X, order its segments by size and score the result.
+
+    Above `FIT_ROWS` rows, methods that scale (K-Means, GMM, BIRCH) are fitted on a seeded
+    sample of that many rows; every row is then assigned by the model's `predict`, so
+    scoring the same customers with the saved model gives the same segments. The quadratic
+    methods sample for themselves (`SampledClusterer`).
+    """
     started = time.perf_counter()
-    model = make_clusterer(algorithm, k=k, seed=seed, n_rows=X.shape[0]).fit(X)
+    rows = None
+    if X.shape[0] > FIT_ROWS and not get_algorithm(algorithm).sampled:
+        rows = sample_rows(X.shape[0], FIT_ROWS, seed=seed, purpose=Purpose.FIT)
+    fit_X = X if rows is None else X[rows]
+    model = make_clusterer(algorithm, k=k, seed=seed, n_rows=fit_X.shape[0]).fit(fit_X)
+    del fit_X
     raw = np.asarray(model.predict(X), dtype=np.int64)
     fit_seconds = time.perf_counter() - started
     label_map = order_by_size(raw)
-    labels = np.array([label_map[r] for r in raw.tolist()], dtype=np.int64)
-    metrics, silhouettes = quality(X, labels, seed=seed)
+    labels = relabel(raw, label_map)
+    # Scores and bootstraps are independent: the scores run beside the refits.
+    scores = in_background(lambda: quality(X, labels, seed=seed))
     ari, stabilities = stability(
         X, labels, algorithm=algorithm, k=k, seed=seed, n_bootstraps=n_bootstraps
     )
+    metrics, silhouettes = scores()
     return Evaluation(
         algorithm=algorithm,
         model=model,
@@ -173,7 +211,15 @@ def evaluate(
         segment_silhouettes=silhouettes,
         segment_stabilities=stabilities,
         fit_seconds=fit_seconds,
+        fit_rows=None if rows is None else int(rows.size),
     )
+
+
+def relabel(raw: np.ndarray, label_map: dict[int, int]) -> np.ndarray:
+    """`label_map` applied to every raw label, vectorised: [label_map[r] for r in raw]."""
+    keys = np.array(sorted(label_map), dtype=np.int64)
+    values = np.array([label_map[key] for key in keys.tolist()], dtype=np.int64)
+    return values[np.searchsorted(keys, raw)]
 
 
 def _r(value: float) -> float:

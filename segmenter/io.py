@@ -17,6 +17,7 @@ import polars as pl
 
 from segmenter.errors import InputError
 from segmenter.quality import LoadedCustomers, clean_table
+from segmenter.schema import ID_COLUMN, map_columns
 
 __all__ = ["LoadedCustomers", "RawTable", "load_customers", "parse_table", "read_table"]
 
@@ -24,6 +25,7 @@ Format = Literal["csv", "parquet", "excel"]
 
 _DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_LINES = 50
+_HEAD_BYTES = 1 << 16  # enough of a file to recognise its format and sniff its dialect
 _DECIMAL_COMMA = re.compile(r'^"?\s*[-+]?\d*,\d+\s*"?$')
 _DECIMAL_POINT = re.compile(r'^"?\s*[-+]?\d*\.\d+\s*"?$')
 _THOUSANDS_COMMA = re.compile(r'^"?\s*[-+]?\d{1,3}(,\d{3})+\s*"?$')
@@ -42,11 +44,23 @@ class RawTable:
 
 
 def read_table(path: Path | str) -> RawTable:
-    """Read a file from disk (the only place this module touches the file system)."""
+    """Read a file from disk (the only place this module touches the file system).
+
+    Large files are read by Polars from the path itself: Parquet whole, a plain UTF-8 CSV
+    straight into typed columns. Anything unusual falls back to `parse_table` on the bytes.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+        if head.startswith(b"PAR1"):
+            return _parse_parquet(path, str(path))
+        if head.strip() and not head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+            fast = _fast_csv(path, head, str(path))
+            if fast is not None:
+                return fast
         data = path.read_bytes()
     except OSError as error:
         raise InputError(f"{path}: cannot be read ({error.strerror})") from error
@@ -72,9 +86,9 @@ def load_customers(path: Path | str) -> LoadedCustomers:
     return clean_table(read_table(path))
 
 
-def _parse_parquet(data: bytes, name: str) -> RawTable:
+def _parse_parquet(data: bytes | Path, name: str) -> RawTable:
     try:
-        frame = pl.read_parquet(io.BytesIO(data))
+        frame = pl.read_parquet(io.BytesIO(data) if isinstance(data, bytes) else data)
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
         raise InputError(f"{name}: not a readable Parquet file ({_first_line(error)})") from error
     return RawTable(frame=frame, source=name, format="parquet")
@@ -118,9 +132,59 @@ def _parse_csv(data: bytes, name: str) -> RawTable:
     )
 
 
+def _fast_csv(path: Path, head: bytes, name: str) -> RawTable | None:
+    """A plain UTF-8 CSV whose feature cells are all plain numbers, read typed from the path.
+
+    None for anything else (BOM, UTF-16, Latin-1, lone CR line ends, decimal commas, a cell the
+    float parser refuses, a ragged row): the text path then reads it and explains any problem.
+    Both paths give the same canonical frame; this one skips decoding and re-encoding the
+    whole file and parsing every number from text twice.
+    """
+    if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return None
+    if len(head) == _HEAD_BYTES:  # the last line of the head may be cut in the middle
+        head = head[: head.rfind(b"\n") + 1]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\r" in text.replace("\r\n", ""):
+        return None
+    _decode(head, name)  # refuses binary content exactly as the text path would
+    lines = [line for line in text.split("\n", _SNIFF_LINES + 1)[:_SNIFF_LINES] if line.strip()]
+    delimiter = _sniff_delimiter(lines, name)
+    rows = list(csv.reader(lines, delimiter=delimiter))
+    if len(rows) < 2 or _sniff_decimal_comma(rows[1:]):
+        return None
+    try:
+        mapping = map_columns(rows[0], source=name)
+    except InputError:
+        return None  # the text path raises the same refusal, with the whole file in hand
+    numeric = {src: pl.Float64 for src, dst in mapping.renames.items() if dst != ID_COLUMN}
+    try:
+        frame = pl.read_csv(
+            path,
+            separator=delimiter,
+            schema_overrides=numeric,
+            infer_schema=False,
+            raise_if_empty=True,
+            truncate_ragged_lines=False,
+        )
+    except (pl.exceptions.PolarsError, OSError, ValueError):
+        return None
+    if frame.height == 0:
+        return None
+    return RawTable(frame=frame, source=name, format="csv", delimiter=delimiter, encoding="utf-8")
+
+
 def _decode(data: bytes, name: str) -> tuple[str, str]:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text, encoding = data.decode("utf-16"), "utf-16"
+        try:
+            text, encoding = data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as error:  # e.g. cut off in the middle of a character
+            raise InputError(
+                f"{name}: starts as UTF-16 text but byte {error.start:,} is not ({error.reason})"
+            ) from None
     else:
         try:
             text, encoding = data.decode("utf-8-sig"), "utf-8"

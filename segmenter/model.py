@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,14 +14,24 @@ from sklearn.pipeline import Pipeline
 
 from segmenter.errors import InputError
 from segmenter.features import feature_matrix
+from segmenter.files import write_bytes
 from segmenter.schema import FEATURE_COLUMNS, ID_COLUMN
 
-__all__ = ["MODEL_FORMAT", "TRUSTED_TYPES", "SegmentModel", "load_model", "save_model", "score"]
+__all__ = [
+    "MODEL_FORMAT",
+    "TRUSTED_TYPES",
+    "SegmentModel",
+    "load_model",
+    "model_bytes",
+    "save_model",
+    "score",
+]
 
 MODEL_FORMAT = "card-segmenter/segment-model"
 MODEL_VERSION = 1
 NOISE = -1
 NOISE_NAME = "Unassigned"
+MAX_UNPACKED = 1 << 30  # a model of ours is a few MB; more is a zip bomb, not a model
 # Types a model of ours may hold beyond skops' defaults. Loading refuses anything else, so a
 # file can never make us build an object we did not expect.
 TRUSTED_TYPES: tuple[str, ...] = (
@@ -97,8 +108,8 @@ def _distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.column_stack(columns) if columns else np.empty((points.shape[0], 0))
 
 
-def save_model(model: SegmentModel, path: Path) -> None:
-    """Write the model as a skops archive."""
+def model_bytes(model: SegmentModel) -> bytes:
+    """The model as the bytes of a skops archive."""
     import skops.io as sio
 
     state: dict[str, Any] = {
@@ -113,36 +124,123 @@ def save_model(model: SegmentModel, path: Path) -> None:
         "segment_names": list(model.names.values()),
         "centres": model.centres,
     }
-    path.write_bytes(sio.dumps(state))
+    return bytes(sio.dumps(state))
+
+
+def save_model(model: SegmentModel, path: Path) -> None:
+    """Write the model as a skops archive, atomically."""
+    write_bytes(path, model_bytes(model))
 
 
 def load_model(path: Path) -> SegmentModel:
-    """Read a model written by `save_model`; refuse, with an InputError, any other file."""
+    """Read a model written by `save_model`; refuse, with an InputError, any other file.
+
+    Refused: files that are not skops archives, archives holding types outside skops' defaults
+    and TRUSTED_TYPES (nothing else is ever built), skops files of other objects, and models
+    of another version or trained on another schema.
+    """
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
 
     if not path.is_file():
         raise InputError(f"{path}: no such model file")
     try:
-        state = sio.loads(path.read_bytes(), trusted=list(TRUSTED_TYPES))
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror})") from None
+    _check_archive(path, data)
+    try:
+        state = sio.loads(data, trusted=list(TRUSTED_TYPES))
     except UntrustedTypesFoundException as error:
         raise InputError(
             f"{path}: not a segmenter model; it holds types this program does not load ({error})"
         ) from None
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as error:
-        raise InputError(f"{path}: not a segmenter model file ({error})") from None
+    except Exception as error:  # skops raises whatever its parsers meet in a damaged archive
+        reason = str(error).splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise InputError(f"{path}: not a segmenter model file ({reason})") from None
     if not isinstance(state, dict) or state.get("format") != MODEL_FORMAT:
         raise InputError(f"{path}: a skops file, but not a segmenter model")
-    if state.get("version") != MODEL_VERSION or state.get("feature_columns") != list(
-        FEATURE_COLUMNS
-    ):
-        raise InputError(f"{path}: a segmenter model of another version; segment the data again")
+    if state.get("version") != MODEL_VERSION:
+        raise InputError(
+            f"{path}: a segmenter model of format version {state.get('version')!r}; this "
+            f"program reads version {MODEL_VERSION}: segment the data again"
+        )
+    _check_schema(path, state.get("feature_columns"))
+    return _model_from_state(path, state)
+
+
+def _check_archive(path: Path, data: bytes) -> None:
+    """Refuse what is not a zip archive, or one that would unpack to more than MAX_UNPACKED."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise InputError(f"{path}: not a segmenter model file (not a skops archive)") from None
+    if unpacked > MAX_UNPACKED:
+        raise InputError(
+            f"{path}: not a segmenter model file (it would unpack to {unpacked:,} bytes)"
+        )
+
+
+def _check_schema(path: Path, columns: object) -> None:
+    """Refuse a model trained on columns other than this program's schema."""
+    expected = list(FEATURE_COLUMNS)
+    if columns == expected:
+        return
+    found = [str(c) for c in columns] if isinstance(columns, list | tuple) else []
+    missing = [c for c in expected if c not in found]
+    extra = [c for c in found if c not in expected]
+    parts = [f"missing {', '.join(missing)}"] if missing else []
+    if extra:
+        parts.append(f"extra {', '.join(extra[:5])}" + (" and more" if len(extra) > 5 else ""))
+    detail = "; ".join(parts) or "the same columns in another order"
+    raise InputError(
+        f"{path}: a segmenter model trained on other columns ({detail}); "
+        "segment the data again with this version"
+    )
+
+
+def _model_from_state(path: Path, state: dict[str, Any]) -> SegmentModel:
+    """The model, once every part is of the kind and shape `save_model` writes."""
+    problem = _state_problem(state)
+    if problem is not None:
+        raise InputError(f"{path}: a damaged segmenter model ({problem}); segment the data again")
+    raw, segment_of_raw = state["raw_labels"].tolist(), state["segment_of_raw"].tolist()
     return SegmentModel(
-        algorithm=str(state["algorithm"]),
+        algorithm=str(state.get("algorithm")),
         pipeline=state["pipeline"],
-        label_map=dict(
-            zip(state["raw_labels"].tolist(), state["segment_of_raw"].tolist(), strict=True)
-        ),
+        label_map=dict(zip(raw, segment_of_raw, strict=True)),
         names=dict(zip(state["segment_ids"].tolist(), state["segment_names"], strict=True)),
         centres=state["centres"],
     )
+
+
+def _state_problem(state: dict[str, Any]) -> str | None:
+    """What is wrong with the parts of a loaded model, or None."""
+    pipeline, names = state.get("pipeline"), state.get("segment_names")
+    n_features = len(FEATURE_COLUMNS)
+    if not isinstance(pipeline, Pipeline) or len(pipeline.steps) != 2:
+        return "its pipeline is not preprocessing followed by a clusterer"
+    taken = getattr(pipeline[0], "n_features_in_", n_features)
+    if taken != n_features:
+        return f"its preprocessing takes {taken} columns, not {n_features}"
+    arrays: list[Any] = [
+        state.get(k) for k in ("raw_labels", "segment_of_raw", "segment_ids", "centres")
+    ]
+    if not all(isinstance(a, np.ndarray) for a in arrays):
+        return "its labels or centres are not arrays"
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return "its segment names are not text"
+    raw, segment_of_raw, ids, centres = arrays
+    if not all(a.ndim == 1 and a.dtype.kind == "i" for a in (raw, segment_of_raw, ids)):
+        return "its labels are not whole numbers"
+    if raw.size != segment_of_raw.size or ids.size != len(names):
+        return "its labels and names do not pair up"
+    if not set(segment_of_raw.tolist()) <= {*ids.tolist(), NOISE}:
+        return "it maps labels to segments it does not name"
+    k = int(np.sum(ids >= 0))
+    if centres.shape != (k, n_features) or centres.dtype.kind != "f":
+        return f"its centres are not {k} rows of {n_features} numbers"
+    if not np.isfinite(centres).all():
+        return "its centres are not finite"
+    return None

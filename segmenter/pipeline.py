@@ -15,9 +15,11 @@ from threadpoolctl import threadpool_limits
 from segmenter.algorithms import get_algorithm
 from segmenter.errors import InputError
 from segmenter.evaluation import N_BOOTSTRAPS, Evaluation, evaluate
-from segmenter.features import build_preprocessor, feature_matrix
-from segmenter.model import SegmentModel, save_model
-from segmenter.results import KChoice, RunProfile
+from segmenter.features import fit_transform_features
+from segmenter.files import csv_content, write_all
+from segmenter.model import SegmentModel, model_bytes
+from segmenter.results import KChoice, RunProfile, SegmentProfile
+from segmenter.sampling import PROFILE_ROWS, Purpose, sample_rows
 from segmenter.schema import FEATURE_COLUMNS, ID_COLUMN
 from segmenter.selection import K_RANGE, MIN_SHARE, choose_k
 
@@ -31,6 +33,8 @@ __all__ = [
 ]
 
 Progress = Callable[[str], None]
+MIN_PER_SEGMENT = 5  # distinct customers for each segment asked for
+MIN_CUSTOMERS = 20  # distinct customers for any segmentation
 
 
 def _quiet(message: str) -> None:
@@ -68,28 +72,62 @@ def check_request(
     uses_k: bool = True,
     source: str = "input",
 ) -> None:
-    """Refuse, in one sentence, a k the customers of `frame` cannot support."""
+    """Refuse, in one sentence, a k the customers of `frame` cannot support.
+
+    Customers count by their distinct figures: copies of one customer add no information.
+    Every method is refitted on bootstrap resamples (about 63 % distinct rows) to measure its
+    stability, so each segment needs a few customers to spare: MIN_PER_SEGMENT each, and
+    MIN_CUSTOMERS in all (the density methods need neighbourhoods of 5).
+    """
     n_rows = frame.height
     if n_rows == 0:
         raise InputError(f"{source}: there are no customers to segment")
-    n_distinct = frame.select(FEATURE_COLUMNS).unique().height
-    if not uses_k:
-        if n_distinct < 2:
+    empty = [c for c in FEATURE_COLUMNS if frame.get_column(c).null_count() == n_rows]
+    if empty:
+        raise InputError(
+            f"{source}: column {empty[0]} has no values at all"
+            + (f" (nor {len(empty) - 1} other column(s))" if len(empty) > 1 else "")
+            + "; segmenting needs some values in every column"
+        )
+    # Every check below asks for at most this many distinct customers: on a large book its
+    # first rows show that at once, without hashing every row (seconds and GBs at 10M).
+    enough = max(MIN_CUSTOMERS, MIN_PER_SEGMENT * (k or k_range[1])) if uses_k else MIN_CUSTOMERS
+    n_distinct = _distinct_customers(frame, at_least=enough)
+    if uses_k and k is not None:
+        if n_rows < k:
             raise InputError(
-                f"{source}: segmenting needs at least 2 customers with distinct figures"
+                f"{source}: {n_rows} customers are fewer than the {k} segments asked for"
             )
-        return
-    if k is None and n_distinct <= k_range[0]:
+        if n_distinct < k:
+            raise InputError(
+                f"{source}: k={k} is more than the {n_distinct} customers with distinct figures"
+            )
+    if uses_k and k is None and n_distinct < MIN_PER_SEGMENT * k_range[1]:
         raise InputError(
-            f"{source}: choosing k needs more than {k_range[0]} customers with distinct figures, "
-            f"and there are {n_distinct}"
+            f"{source}: choosing k from {k_range[0]} to {k_range[1]} needs at least "
+            f"{MIN_PER_SEGMENT * k_range[1]} customers with distinct figures "
+            f"({MIN_PER_SEGMENT} for each segment), and there are {n_distinct}; "
+            "ask for a number of segments instead"
         )
-    if k is not None and n_rows < k:
-        raise InputError(f"{source}: {n_rows} customers are fewer than the {k} segments asked for")
-    if k is not None and n_distinct < k:
+    if uses_k and k is not None and n_distinct < MIN_PER_SEGMENT * k:
         raise InputError(
-            f"{source}: k={k} is more than the {n_distinct} customers with distinct figures"
+            f"{source}: {k} segments need at least {MIN_PER_SEGMENT * k} customers with "
+            f"distinct figures ({MIN_PER_SEGMENT} for each segment), and there are {n_distinct}"
         )
+    if n_distinct < MIN_CUSTOMERS:
+        raise InputError(
+            f"{source}: segmenting needs at least {MIN_CUSTOMERS} customers with distinct "
+            f"figures, and there are {n_distinct}"
+        )
+
+
+def _distinct_customers(frame: pl.DataFrame, *, at_least: int) -> int:
+    """Distinct feature rows; on a large frame, its head's count when that is `at_least`."""
+    head_rows = max(4 * at_least, 10_000)
+    head = frame.head(head_rows).select(FEATURE_COLUMNS).unique().height
+    if head >= at_least or frame.height <= head_rows:
+        return head
+    return frame.select(FEATURE_COLUMNS).unique().height
 
 
 def run_segmentation(
@@ -105,16 +143,12 @@ def run_segmentation(
     source: str = "input",
 ) -> Segmentation:
     """Segment the customers of a canonical frame; k=None chooses k (methods that take one)."""
-    from segmenter.profiles import build_profiles
-
     spec = get_algorithm(algorithm)
     check_request(frame, k=k, k_range=k_range, uses_k=spec.uses_k, source=source)
     # One thread: results do not depend on the machine's cores, and OpenMP spin-waits make
     # multi-threaded fits many times slower on a busy shared machine.
     with threadpool_limits(limits=1):
-        raw = feature_matrix(frame)
-        preprocessor = build_preprocessor().fit(raw)
-        X = preprocessor.transform(raw)
+        preprocessor, X = fit_transform_features(frame, seed=seed)
         choice: KChoice | None = None
         if spec.uses_k and k is None:
             choice, result = choose_k(
@@ -125,13 +159,7 @@ def run_segmentation(
             progress(f"fitting {algorithm}" + (f" at k={k}" if spec.uses_k else ""))
             result = evaluate(X, algorithm, k=k or 0, seed=seed, n_bootstraps=n_bootstraps)
         progress("profiling segments")
-        segments = build_profiles(
-            frame,
-            result.labels,
-            seed=seed,
-            silhouettes=result.segment_silhouettes,
-            stabilities=result.segment_stabilities,
-        )
+        segments = profile_segments(frame, result, seed=seed)
     model = SegmentModel(
         algorithm=algorithm,
         pipeline=Pipeline([("features", preprocessor), ("cluster", result.model)]),
@@ -146,11 +174,42 @@ def run_segmentation(
         n_customers=frame.height,
         metrics=result.metrics,
         k_selection=choice,
-        fit_note=fit_note(result, requested_k=k),
+        fit_note=fit_note(result, requested_k=k, profiled_rows=min(frame.height, PROFILE_ROWS)),
         segments=segments,
     )
     ids = frame.get_column(ID_COLUMN).cast(pl.String)
     return Segmentation(customer_ids=ids, labels=result.labels, profile=profile, model=model)
+
+
+def profile_segments(frame: pl.DataFrame, result: Evaluation, *, seed: int) -> list[SegmentProfile]:
+    """Profiles of every segment; above `PROFILE_ROWS` customers, from a seeded sample.
+
+    Statistics, rules and names then come from the sample (which keeps at least one member of
+    every segment); sizes and shares are always counted over every customer.
+    """
+    from segmenter.profiles import build_profiles
+
+    labels = result.labels
+    rows = sample_rows(labels.size, PROFILE_ROWS, seed=seed, purpose=Purpose.PROFILE)
+    if rows.size < labels.size:
+        _, first = np.unique(labels, return_index=True)
+        rows = np.union1d(rows, first)
+        frame = frame[rows]
+    segments = build_profiles(
+        frame,
+        labels[rows],
+        seed=seed,
+        silhouettes=result.segment_silhouettes,
+        stabilities=result.segment_stabilities,
+    )
+    if rows.size == labels.size:
+        return segments
+    ids, counts = np.unique(labels, return_counts=True)
+    sizes = dict(zip(ids.tolist(), counts.tolist(), strict=True))
+    return [
+        s.model_copy(update={"size": sizes[s.id], "share": round(sizes[s.id] / labels.size, 4)})
+        for s in segments
+    ]
 
 
 def _centres(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
@@ -158,7 +217,9 @@ def _centres(X: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return np.array([X[labels == s].mean(axis=0) for s in range(k)]).reshape(k, X.shape[1])
 
 
-def fit_note(result: Evaluation, *, requested_k: int | None) -> str | None:
+def fit_note(
+    result: Evaluation, *, requested_k: int | None, profiled_rows: int | None = None
+) -> str | None:
     """Plain words on how the model was fitted, when it is anything but all rows and k segments."""
     spec = get_algorithm(result.algorithm)
     notes: list[str] = []
@@ -168,6 +229,16 @@ def fit_note(result: Evaluation, *, requested_k: int | None) -> str | None:
         notes.append(
             f"{spec.title} was fitted on a random sample of {fitted:,} of {n_rows:,} "
             f"customers; the other {n_rows - fitted:,} were assigned by {spec.assign_rule}."
+        )
+    elif result.fit_rows is not None and result.fit_rows < n_rows:
+        notes.append(
+            f"{spec.title} was fitted on a random sample of {result.fit_rows:,} of "
+            f"{n_rows:,} customers; then every customer was assigned by the fitted model."
+        )
+    if profiled_rows is not None and profiled_rows < n_rows:
+        notes.append(
+            f"Segment statistics and rules were computed on a random sample of "
+            f"{profiled_rows:,} customers; sizes and shares count all {n_rows:,}."
         )
     if not spec.uses_k:
         noise = int(np.sum(result.labels == -1))
@@ -187,15 +258,23 @@ def fit_note(result: Evaluation, *, requested_k: int | None) -> str | None:
 
 
 def write_segmentation(run: Segmentation, out_dir: Path) -> None:
-    """Write assignments.csv, profiles.json and model.skops into `out_dir`."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write assignments.csv, profiles.json and model.skops into `out_dir`.
+
+    All three are prepared before any is replaced, each atomically; assignments.csv is
+    spreadsheet-safe (see segmenter.files).
+    """
     names = run.model.names
-    pl.DataFrame(
+    assignments = pl.DataFrame(
         {
             "customer_id": run.customer_ids,
             "segment": run.labels,
             "segment_name": [names.get(int(s), "Unassigned") for s in run.labels],
         }
-    ).write_csv(out_dir / "assignments.csv")
-    (out_dir / "profiles.json").write_text(run.profile.model_dump_json(indent=2) + "\n")
-    save_model(run.model, out_dir / "model.skops")
+    )
+    write_all(
+        {
+            out_dir / "assignments.csv": csv_content(assignments),
+            out_dir / "profiles.json": (run.profile.model_dump_json(indent=2) + "\n").encode(),
+            out_dir / "model.skops": model_bytes(run.model),
+        }
+    )

@@ -51,8 +51,9 @@ def clean_table(raw: RawTable) -> LoadedCustomers:
     """Map, parse and check a raw table; refuse it with an InputError when it cannot be used."""
     source = raw.source
     mapping = map_columns(raw.frame.columns, source=source)
-    frame = raw.frame.select(
-        [pl.col(src).alias(dst) for src, dst in mapping.renames.items()]
+    frame = _numbers_or_text(
+        raw.frame.select([pl.col(src).alias(dst) for src, dst in mapping.renames.items()]),
+        source,
     ).with_row_index(_ROW, offset=2)
     rows_read = frame.height
     findings: list[Finding] = []
@@ -92,6 +93,21 @@ def clean_table(raw: RawTable) -> LoadedCustomers:
     return LoadedCustomers(frame=frame.select(ID_COLUMN, *FEATURE_COLUMNS), report=report)
 
 
+def _numbers_or_text(frame: pl.DataFrame, source: str) -> pl.DataFrame:
+    """Columns typed as neither (Parquet: dates, booleans, lists...) as text, or refused."""
+    odd = [s for s in frame.iter_columns() if not (s.dtype.is_numeric() or s.dtype == pl.String)]
+    as_text: list[pl.Series] = []
+    for series in odd:
+        try:
+            as_text.append(series.cast(pl.String))
+        except pl.exceptions.PolarsError:
+            raise InputError(
+                f"{source}: column {series.name} holds values of type {series.dtype}, "
+                "not numbers or text"
+            ) from None
+    return frame.with_columns(as_text) if as_text else frame
+
+
 def _clean_ids(frame: pl.DataFrame, *, has_id: bool) -> tuple[pl.DataFrame, list[Finding]]:
     generated = pl.format("row-{}", pl.col(_ROW))
     if not has_id:
@@ -102,8 +118,12 @@ def _clean_ids(frame: pl.DataFrame, *, has_id: bool) -> tuple[pl.DataFrame, list
             action="the file has no id column: ids 'row-N' were generated from row numbers",
         )
         return frame.with_columns(generated.alias(ID_COLUMN)), [finding]
-    ids = pl.col(ID_COLUMN).cast(pl.String).str.strip_chars().str.replace(r"^(\d+)\.0+$", "$1")
+    ids = pl.col(ID_COLUMN).cast(pl.String).str.strip_chars()
     frame = frame.with_columns(ids.alias(ID_COLUMN))
+    # Ids written as floats by spreadsheets (10001.0): the regular expression only runs when
+    # some id has a decimal point at all, which a file of clean ids never pays for.
+    if frame.select(pl.col(ID_COLUMN).str.contains(".", literal=True).any()).item():
+        frame = frame.with_columns(pl.col(ID_COLUMN).str.replace(r"^(\d+)\.0+$", "$1"))
     blank = int(frame.get_column(ID_COLUMN).fill_null("").eq("").sum())
     if not blank:
         return frame, []
@@ -248,7 +268,12 @@ def _check_purchases(frame: pl.DataFrame) -> list[Finding]:
 def _drop_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[DroppedRow], list[Finding]]:
     """Drop rows with no values at all and exact duplicates; list every one dropped."""
     empty = pl.all_horizontal(pl.col(FEATURE_COLUMNS).is_null())
-    duplicate = ~pl.struct(ID_COLUMN, *FEATURE_COLUMNS).is_first_distinct()
+    # Rows with distinct ids cannot be exact duplicates: hash whole rows only when ids repeat.
+    duplicate = (
+        ~pl.struct(ID_COLUMN, *FEATURE_COLUMNS).is_first_distinct()
+        if _ids_repeat(frame)
+        else pl.lit(False)
+    )
     marked = frame.with_columns(empty.alias("__empty"), duplicate.alias("__dup"))
     dropped: list[DroppedRow] = []
     findings: list[Finding] = []
@@ -270,7 +295,13 @@ def _drop_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[DroppedRow], lis
     return kept, sorted(dropped, key=lambda d: d.row), findings
 
 
+def _ids_repeat(frame: pl.DataFrame) -> bool:
+    return frame.height > 0 and not frame.get_column(ID_COLUMN).is_unique().all()
+
+
 def _refuse_conflicting_ids(frame: pl.DataFrame, source: str) -> None:
+    if not _ids_repeat(frame):
+        return
     clashes = frame.filter(pl.col(ID_COLUMN).is_duplicated())
     if clashes.height == 0:
         return

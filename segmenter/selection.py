@@ -22,6 +22,7 @@ from sklearn.metrics import adjusted_rand_score
 from segmenter.algorithms import ALGORITHMS
 from segmenter.evaluation import N_BOOTSTRAPS, Evaluation, evaluate
 from segmenter.results import KCandidate, KChoice
+from segmenter.sampling import CHOOSE_K_ROWS, Purpose, sample_rows
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -31,6 +32,7 @@ __all__ = [
     "Comparison",
     "choose_k",
     "compare_algorithms",
+    "distinct_rows",
     "pick_k",
 ]
 
@@ -115,19 +117,45 @@ def choose_k(
     n_bootstraps: int = N_BOOTSTRAPS,
     progress: Progress = _quiet,
 ) -> tuple[KChoice, Evaluation]:
-    """Evaluate every k in `k_range` (capped by the distinct rows) and pick one by the rule."""
-    n_distinct = np.unique(X, axis=0).shape[0]
+    """Evaluate every k in `k_range` (capped by the distinct rows) and pick one by the rule.
+
+    Above `CHOOSE_K_ROWS` rows the candidates are scored on a seeded sample of that many rows
+    and only the chosen k is evaluated on all of X; the explanation says so.
+    """
+    n_distinct = distinct_rows(X, at_most=k_range[1] + 1)
     ks = range(k_range[0], min(k_range[1], n_distinct - 1) + 1)
+    rows = sample_rows(X.shape[0], CHOOSE_K_ROWS, seed=seed, purpose=Purpose.CHOOSE_K)
+    sampled = rows.size < X.shape[0]
+    X_k = X[rows] if sampled else X
     evaluations: dict[int, Evaluation] = {}
     for step, k in enumerate(ks, start=1):
         progress(f"choosing k: {algorithm} at k={k} ({step}/{len(ks)})")
-        evaluations[k] = evaluate(X, algorithm, k=k, seed=seed, n_bootstraps=n_bootstraps)
+        evaluations[k] = evaluate(X_k, algorithm, k=k, seed=seed, n_bootstraps=n_bootstraps)
     # A method may return fewer segments than asked (an empty mixture component): skip those.
     scored = {k: e for k, e in evaluations.items() if e.k == k}
     choice = pick_k(
         [candidate(e, min_share=min_share) for e in scored.values()], min_share=min_share
     )
-    return choice, scored[choice.chosen]
+    if not sampled:
+        return choice, scored[choice.chosen]
+    note = (
+        f" The candidates were scored on a random sample of {rows.size:,} of "
+        f"{X.shape[0]:,} customers."
+    )
+    choice = choice.model_copy(update={"explanation": choice.explanation + note})
+    progress(f"fitting {algorithm} at k={choice.chosen} on all {X.shape[0]:,} customers")
+    return choice, evaluate(X, algorithm, k=choice.chosen, seed=seed, n_bootstraps=n_bootstraps)
+
+
+def distinct_rows(X: np.ndarray, *, at_most: int) -> int:
+    """The number of distinct rows of X, or `at_most` if there are at least that many.
+
+    Sorting every row of a large matrix is slow; its first rows almost always settle it.
+    """
+    head = np.unique(X[: max(4 * at_most, 10_000)], axis=0).shape[0]
+    if head >= at_most:
+        return at_most
+    return min(np.unique(X, axis=0).shape[0], at_most)
 
 
 @dataclass(frozen=True)

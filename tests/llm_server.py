@@ -28,6 +28,7 @@ class Reply:
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering; a long delay is a hanging server
+    cut_at: int | None = None  # send this many bytes of the body, then drop the connection
 
 
 def answer(content: str | dict[str, Any], *, model: str = "test-model") -> Reply:
@@ -120,6 +121,11 @@ class FakeLLM:
                 handler.send_header(name, value)
             handler.send_header("content-length", str(len(payload)))
             handler.end_headers()
+            if reply.cut_at is not None:  # a body cut short: promised length, then hang up
+                handler.wfile.write(payload[: reply.cut_at])
+                handler.wfile.flush()
+                handler.close_connection = True
+                return
             handler.wfile.write(payload)
         finally:
             with self._lock:

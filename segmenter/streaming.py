@@ -1,0 +1,230 @@
+"""Segment a Parquet file too large for memory: batched scans, a sampled fit, streamed writing.
+
+Two passes over the file, a batch of `BATCH_ROWS` rows at a time:
+1. draw a seeded uniform sample of `SAMPLE_ROWS` customers (only those rows are cleaned and
+   kept) and run the ordinary in-memory pipeline on it: preprocessing, model, metrics,
+   stability, profiles and names;
+2. clean, transform and assign every batch with that model, appending its rows to
+   assignments.csv and counting segment sizes; the sizes and shares in profiles.json count
+   every customer.
+Memory stays bounded by a batch and the sample, whatever the number of rows. Each batch is
+validated on its own, so exact duplicates are only found within a batch.
+
+Run:  python -m segmenter.streaming FILE.parquet --out DIR [--algorithm kmeans] [--k 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import polars as pl
+from threadpoolctl import threadpool_limits
+
+from segmenter.errors import InputError
+from segmenter.evaluation import relabel
+from segmenter.features import transform_in_chunks
+from segmenter.files import atomic_write, neutralise, write_bytes, write_text
+from segmenter.pipeline import Segmentation, run_segmentation
+from segmenter.quality import clean_table
+from segmenter.results import RunProfile
+from segmenter.sampling import Purpose, sample_rows
+from segmenter.schema import ID_COLUMN
+
+__all__ = ["BATCH_ROWS", "SAMPLE_ROWS", "StreamedRun", "iter_batches", "segment_streaming"]
+
+BATCH_ROWS = 1 << 20
+SAMPLE_ROWS = 1_000_000
+NOISE_NAME = "Unassigned"
+
+Progress = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class StreamedRun:
+    """What a streamed run wrote: the profile (sizes over every customer) and the counts."""
+
+    profile: RunProfile
+    rows_read: int
+    rows_assigned: int
+
+
+def iter_batches(path: Path, *, batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    """The file's rows as raw frames of at most `batch_rows` rows, in file order."""
+    for batch in _open(path).iter_batches(batch_size=batch_rows):
+        yield pl.from_arrow(batch)  # type: ignore[misc]
+
+
+def _open(path: Path) -> Any:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
+        raise InputError(f"{path}: not a readable Parquet file ({error})") from error
+
+
+def _clean(raw: pl.DataFrame, source: str) -> pl.DataFrame:
+    from segmenter.io import RawTable
+
+    return clean_table(RawTable(frame=raw, source=source, format="parquet")).frame
+
+
+def draw_sample(
+    path: Path, *, size: int, seed: int, batch_rows: int = BATCH_ROWS
+) -> tuple[pl.DataFrame, int]:
+    """A seeded uniform sample of `size` cleaned customers, and the number of rows read."""
+    n_rows = _open(path).metadata.num_rows
+    wanted = sample_rows(n_rows, size, seed=seed, purpose=Purpose.FIT)
+    parts: list[pl.DataFrame] = []
+    offset = 0
+    for raw in iter_batches(path, batch_rows=batch_rows):
+        lo, hi = np.searchsorted(wanted, [offset, offset + raw.height])
+        if hi > lo:
+            parts.append(raw[wanted[lo:hi] - offset])
+        offset += raw.height
+    return _clean(pl.concat(parts), str(path)), n_rows
+
+
+def write_assignment_chunk(handle: IO[bytes], chunk: pl.DataFrame, *, header: bool) -> None:
+    """Append one chunk of assignments (customer_id, segment, segment_name) as safe CSV."""
+    neutralise(chunk).write_csv(handle, include_header=header)
+
+
+def segment_streaming(
+    path: Path,
+    out_dir: Path,
+    *,
+    algorithm: str = "kmeans",
+    k: int | None = 4,
+    seed: int = 0,
+    sample_size: int = SAMPLE_ROWS,
+    batch_rows: int = BATCH_ROWS,
+    progress: Progress = _quiet,
+) -> StreamedRun:
+    """Segment every customer of a Parquet file in two batched passes; write the outputs."""
+    progress(f"pass 1: sampling {sample_size:,} customers from {path}")
+    sample, n_read = draw_sample(path, size=sample_size, seed=seed, batch_rows=batch_rows)
+    progress(f"fitting {algorithm} on the sample of {sample.height:,} of {n_read:,} rows")
+    run = run_segmentation(
+        sample, algorithm=algorithm, k=k, seed=seed, progress=progress, source=str(path)
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    progress("pass 2: assigning every customer")
+    counts, assigned = _assign_all(path, run, out_dir / "assignments.csv", batch_rows, progress)
+    profile = _full_profile(run, counts, assigned, n_read)
+    write_text(out_dir / "profiles.json", profile.model_dump_json(indent=2) + "\n")
+    from segmenter.model import model_bytes
+
+    write_bytes(out_dir / "model.skops", model_bytes(run.model))
+    return StreamedRun(profile=profile, rows_read=n_read, rows_assigned=assigned)
+
+
+def _assign_all(
+    path: Path, run: Segmentation, target: Path, batch_rows: int, progress: Progress
+) -> tuple[dict[int, int], int]:
+    """Assign every batch with the fitted model; stream the rows to `target`; count segments."""
+    model = run.model
+    names = pl.DataFrame(
+        {"segment": list(model.names), "segment_name": list(model.names.values())},
+        schema={"segment": pl.Int64, "segment_name": pl.String},
+    )
+    counts: dict[int, int] = {}
+    assigned = 0
+    with threadpool_limits(limits=1), atomic_write(target) as handle:
+        for index, raw in enumerate(iter_batches(path, batch_rows=batch_rows)):
+            frame = _clean(raw, str(path))
+            X = transform_in_chunks(model.pipeline[:-1], frame)
+            predicted = np.asarray(model.pipeline[-1].predict(X), dtype=np.int64)
+            ids = relabel(predicted, model.label_map)
+            chunk = (
+                pl.DataFrame(
+                    {"customer_id": frame.get_column(ID_COLUMN), "segment": ids},
+                    schema={"customer_id": pl.String, "segment": pl.Int64},
+                )
+                .join(names, on="segment", how="left", maintain_order="left")
+                .with_columns(pl.col("segment_name").fill_null(NOISE_NAME))
+            )
+            write_assignment_chunk(handle, chunk, header=index == 0)
+            values, sizes = np.unique(ids, return_counts=True)
+            for value, size in zip(values.tolist(), sizes.tolist(), strict=True):
+                counts[value] = counts.get(value, 0) + size
+            assigned += frame.height
+            if index % 10 == 9:
+                progress(f"pass 2: {assigned:,} customers assigned")
+    return counts, assigned
+
+
+def _full_profile(
+    run: Segmentation, counts: dict[int, int], assigned: int, n_read: int
+) -> RunProfile:
+    """The sample's profile with sizes and shares over every customer, and a note saying so."""
+    segments = [
+        s.model_copy(
+            update={"size": counts.get(s.id, 0), "share": round(counts.get(s.id, 0) / assigned, 4)}
+        )
+        for s in run.profile.segments
+    ]
+    note = (
+        f"Streamed: the model, metrics and segment statistics come from a random sample of "
+        f"{run.profile.n_customers:,} of the {n_read:,} rows read; every one of the "
+        f"{assigned:,} customers kept was then assigned by that model, and sizes and shares "
+        "count them all."
+    )
+    inner = run.profile.fit_note
+    fit_note = note if inner is None else f"{note} Within that sample: {inner}"
+    return run.profile.model_copy(
+        update={"n_customers": assigned, "segments": segments, "fit_note": fit_note}
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: segment a large Parquet file by streaming."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--algorithm", default="kmeans")
+    parser.add_argument("--k", default="4", help="a number of segments, or 'auto'")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sample-rows", type=int, default=SAMPLE_ROWS)
+    parser.add_argument("--batch-rows", type=int, default=BATCH_ROWS)
+    args = parser.parse_args(argv)
+    from segmenter.pipeline import parse_k
+
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
+
+    try:
+        done = segment_streaming(
+            args.file,
+            args.out,
+            algorithm=args.algorithm,
+            k=parse_k(args.k),
+            seed=args.seed,
+            sample_size=args.sample_rows,
+            batch_rows=args.batch_rows,
+            progress=progress,
+        )
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    print(
+        f"{done.profile.k} segments of {done.rows_assigned:,} customers "
+        f"({done.rows_read:,} rows read) with {done.profile.algorithm}; wrote {args.out}"
+    )
+
+
+if __name__ == "__main__":
+    main()
