@@ -54,6 +54,25 @@ K_OPTIONS: tuple[str | int, ...] = ("auto", *range(2, 11))
 DEFAULT_K = 4  # the literature's k on this data; "auto" scores k=3..8 first (about 5 s)
 VIEWS = ("Data", "Segments", "Personas", "Explore", "Export", "Score")
 CONFIDENCE_COLOURS = {"high": "green", "medium": "orange", "low": "red"}
+# Export tab: (column title, [(button label, file name, MIME type), ...]) per column.
+EXPORT_DOWNLOADS = (
+    (
+        "Campaign brief",
+        [
+            ("Brief (Markdown)", "brief.md", "text/markdown"),
+            ("Brief (HTML)", "brief.html", "text/html"),
+            ("brief.json", "brief.json", "application/json"),
+        ],
+    ),
+    (
+        "Segmentation",
+        [
+            ("Model (model.skops)", "model.skops", "application/octet-stream"),
+            ("assignments.csv", "assignments.csv", "text/csv"),
+            ("profiles.json", "profiles.json", "application/json"),
+        ],
+    ),
+)
 
 
 class RunKey(NamedTuple):
@@ -490,59 +509,18 @@ def export_view(key: RunKey, run: Segmentation, settings: LLMSettings) -> None:
         on_click="ignore",
         icon=":material/folder_zip:",
     )
-    brief, data = st.columns(2)
-    with brief:
-        st.markdown("**Campaign brief**")
-        st.download_button(
-            "Brief (Markdown)",
-            data=files["brief.md"],
-            file_name="brief.md",
-            mime="text/markdown",
-            key="download_brief_md",
-            on_click="ignore",
-        )
-        st.download_button(
-            "Brief (HTML)",
-            data=files["brief.html"],
-            file_name="brief.html",
-            mime="text/html",
-            key="download_brief_html",
-            on_click="ignore",
-        )
-        st.download_button(
-            "brief.json",
-            data=files["brief.json"],
-            file_name="brief.json",
-            mime="application/json",
-            key="download_brief_json",
-            on_click="ignore",
-        )
-    with data:
-        st.markdown("**Segmentation**")
-        st.download_button(
-            "Model (model.skops)",
-            data=files["model.skops"],
-            file_name="model.skops",
-            mime="application/octet-stream",
-            key="download_model",
-            on_click="ignore",
-        )
-        st.download_button(
-            "assignments.csv",
-            data=files["assignments.csv"],
-            file_name="assignments.csv",
-            mime="text/csv",
-            key="download_assignments",
-            on_click="ignore",
-        )
-        st.download_button(
-            "profiles.json",
-            data=files["profiles.json"],
-            file_name="profiles.json",
-            mime="application/json",
-            key="download_profiles",
-            on_click="ignore",
-        )
+    for column, (title, downloads) in zip(st.columns(2), EXPORT_DOWNLOADS, strict=True):
+        with column:
+            st.markdown(f"**{title}**")
+            for label, name, mime in downloads:
+                st.download_button(
+                    label,
+                    data=files[name],
+                    file_name=name,
+                    mime=mime,
+                    key=f"download_{name.replace('.', '_')}",
+                    on_click="ignore",
+                )
     st.markdown("**Audience lists** (customer ids per segment, for the campaign tools)")
     names = chart_data.segment_names(run.profile)
     with st.container(horizontal=True):

@@ -9,33 +9,11 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from segmenter.measures import label
 from segmenter.results import Distinction, FeatureStat, Metrics, RunProfile, SegmentProfile
 
 __all__ = ["SIZES", "customer_ids", "noisy_run", "run_profile", "write_run_dir"]
 
-LABELS = {
-    "BALANCE": "balance",
-    "BALANCE_FREQUENCY": "balance-update frequency",
-    "PURCHASES": "purchases",
-    "ONEOFF_PURCHASES": "one-off purchases",
-    "INSTALLMENTS_PURCHASES": "instalment purchases",
-    "CASH_ADVANCE": "cash advance",
-    "PURCHASES_FREQUENCY": "purchases frequency",
-    "ONEOFF_PURCHASES_FREQUENCY": "one-off purchases frequency",
-    "PURCHASES_INSTALLMENTS_FREQUENCY": "instalment purchases frequency",
-    "CASH_ADVANCE_FREQUENCY": "cash-advance frequency",
-    "CASH_ADVANCE_TRX": "cash-advance transactions",
-    "PURCHASES_TRX": "purchase transactions",
-    "CREDIT_LIMIT": "credit limit",
-    "PAYMENTS": "payments",
-    "MINIMUM_PAYMENTS": "minimum payments",
-    "PRC_FULL_PAYMENT": "full-payment rate",
-    "TENURE": "tenure (months)",
-    "MONTHLY_PURCHASES": "monthly purchases",
-    "MONTHLY_CASH_ADVANCE": "monthly cash advance",
-    "LIMIT_USAGE": "limit usage",
-    "PAYMENTS_TO_MINIMUM": "payments to minimum payments",
-}
 # feature: (book median, book standard deviation, median/mean ratio inside a segment)
 BOOK = {
     "BALANCE": (873.4, 2081.5, 0.6),
@@ -122,7 +100,7 @@ def _stats(index: int) -> list[FeatureStat]:
         stats.append(
             FeatureStat(
                 feature=feature,
-                label=LABELS[feature],
+                label=label(feature),
                 mean=mean,
                 median=round(mean * skew, 3),
                 population_mean=round(book_mean, 3),
