@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import polars as pl
@@ -20,6 +21,7 @@ from scipy.special import ndtr
 from segmenter.calibration import FACTORS, GATES, Calibration, load_calibration
 from segmenter.copula import FloatArray, gate_correction
 from segmenter.errors import InputError
+from segmenter.files import atomic_write
 from segmenter.schema import CANONICAL_COLUMNS, COUNT_COLUMNS, ID_COLUMN
 
 __all__ = ["CHUNK_ROWS", "generate_customers", "iter_customer_chunks", "write_customers"]
@@ -168,27 +170,29 @@ def write_customers(path: Path, *, rows: int, seed: int) -> None:
     """Write synthetic customers to a .csv or .parquet file, a chunk at a time."""
     _check(rows, seed)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with path.open("wb") as handle:
-            for index, chunk in enumerate(iter_customer_chunks(rows, seed=seed)):
-                chunk.write_csv(handle, include_header=index == 0)
-    elif suffix == ".parquet":
-        _write_parquet(path, iter_customer_chunks(rows, seed=seed))
-    else:
+    if suffix not in (".csv", ".parquet"):
         raise InputError(
             f"{path}: cannot write {suffix or 'files without a suffix'!r}; "
             "name the output .csv or .parquet"
         )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    chunks = iter_customer_chunks(rows, seed=seed)
+    with atomic_write(path) as handle:  # an interrupted run leaves no half-written file
+        if suffix == ".csv":
+            for index, chunk in enumerate(chunks):
+                chunk.write_csv(handle, include_header=index == 0)
+        else:
+            _write_parquet(handle, chunks)
 
 
-def _write_parquet(path: Path, chunks: Iterator[pl.DataFrame]) -> None:
+def _write_parquet(sink: IO[bytes], chunks: Iterator[pl.DataFrame]) -> None:
     import pyarrow.parquet as pq
 
     writer: pq.ParquetWriter | None = None
     try:
         while group := list(islice(chunks, PARQUET_GROUP_CHUNKS)):
             table = pl.concat(group).to_arrow()
-            writer = writer or pq.ParquetWriter(path, table.schema, compression="zstd")
+            writer = writer or pq.ParquetWriter(sink, table.schema, compression="zstd")
             writer.write_table(table)
     finally:
         if writer is not None:

@@ -260,3 +260,26 @@ def test_cache_entries_are_written_atomically(
         cache.put("k", model="m", content="new")
     assert cache.get("k") == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["k.json"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_interrupted_sample_keeps_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    from segmenter import synthetic
+
+    target = tmp_path / f"customers{suffix}"
+    synthetic.write_customers(target, rows=100, seed=1)
+    before = target.read_bytes()
+
+    real_chunks = synthetic.iter_customer_chunks
+
+    def broken(rows: int, *, seed: int):  # type: ignore[no-untyped-def]
+        yield from real_chunks(10, seed=seed)
+        raise KeyboardInterrupt  # as if the user pressed Ctrl-C half-way
+
+    monkeypatch.setattr(synthetic, "iter_customer_chunks", broken)
+    with pytest.raises(KeyboardInterrupt):
+        synthetic.write_customers(target, rows=1_000, seed=2)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
