@@ -186,7 +186,7 @@ def bench_stream(directory: Path, rows: int) -> None:
         print(f"  making {rows:,} synthetic customers -> {path}", file=sys.stderr)
         sample = [sys.executable, "-m", "segmenter", "sample", "--rows", str(rows)]
         run_child([*sample, "--seed", "1", "--out", str(path)])
-    command = [sys.executable, "-m", "segmenter.streaming", str(path), "--k", "4"]
+    command = [sys.executable, "-m", "segmenter", "segment", str(path), "--k", "4"]
     child = run_child([*command, "--out", str(directory / f"stream_{rows}")])
     print(f"| streamed segment, {rows:,} rows (Parquet) | {child.seconds:.0f} s | "
           f"{child.peak_mib:,.0f} MiB | target < 16,384 MiB |")  # fmt: skip

@@ -77,23 +77,41 @@ def segment(
         str, typer.Option("--k", help="Number of segments, or 'auto' to choose one from 3 to 8.")
     ] = "auto",
     seed: Annotated[int, typer.Option("--seed", help="The same seed gives the same files.")] = 0,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream",
+            help="Read a Parquet file in batches, fitting on a sample of 1,000,000 "
+            "(automatic above 20,000,000 rows).",
+        ),
+    ] = False,
 ) -> None:
     """Segment customers: write assignments.csv, profiles.json and model.skops into DIR."""
     from segmenter.algorithms import get_algorithm
     from segmenter.io import load_customers
     from segmenter.pipeline import parse_k, run_segmentation, write_segmentation
+    from segmenter.streaming import STREAM_ROWS, parquet_rows, segment_streaming
 
     get_algorithm(algorithm)  # refuse bad options before reading the file
     n_segments = parse_k(k)
     _check_seed(seed)
     progress = _stderr_progress()  # first used once the input is known to be usable
-    frame = load_customers(file).frame
-    run = run_segmentation(
-        frame, algorithm=algorithm, k=n_segments, seed=seed, progress=progress, source=str(file)
-    )
-    progress(f"writing {out}")
-    write_segmentation(run, out)
-    profile = run.profile
+    rows = parquet_rows(file)
+    if stream and rows is None:
+        raise InputError(f"{file}: --stream reads Parquet files only")
+    if stream or (rows is not None and rows > STREAM_ROWS):
+        profile = segment_streaming(
+            file, out, algorithm=algorithm, k=n_segments, seed=seed, progress=progress
+        ).profile
+    else:
+        frame = load_customers(file).frame
+        run = run_segmentation(
+            frame, algorithm=algorithm, k=n_segments, seed=seed, progress=progress,
+            source=str(file),
+        )  # fmt: skip
+        progress(f"writing {out}")
+        write_segmentation(run, out)
+        profile = run.profile
     silhouette = profile.metrics.silhouette
     typer.echo(
         f"{profile.k} segments of {profile.n_customers:,} customers with {algorithm}"
@@ -128,6 +146,8 @@ def compare(
     frame = load_customers(file).frame
     run = run_comparison(frame, k=n_segments, progress=progress, source=str(file))
     write_comparison(run, out)
+    if run.note:
+        typer.echo(run.note)
     if run.k_selection:
         typer.echo(run.k_selection.explanation)
     typer.echo(run.table().write_csv(), nl=False)

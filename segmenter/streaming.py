@@ -10,14 +10,12 @@ Two passes over the file, a batch of `BATCH_ROWS` rows at a time:
 Memory stays bounded by a batch and the sample, whatever the number of rows. Each batch is
 validated on its own, so exact duplicates are only found within a batch.
 
-Run:  python -m segmenter.streaming FILE.parquet --out DIR [--algorithm kmeans] [--k 4]
+`segmenter segment FILE.parquet --out DIR` streams on its own above `STREAM_ROWS` rows, and
+with `--stream` for any Parquet file.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +35,20 @@ from segmenter.results import RunProfile
 from segmenter.sampling import Purpose, sample_rows
 from segmenter.schema import ID_COLUMN
 
-__all__ = ["BATCH_ROWS", "SAMPLE_ROWS", "StreamedRun", "iter_batches", "segment_streaming"]
+__all__ = [
+    "BATCH_ROWS",
+    "SAMPLE_ROWS",
+    "STREAM_ROWS",
+    "StreamedRun",
+    "iter_batches",
+    "parquet_rows",
+    "segment_streaming",
+]
 
 BATCH_ROWS = 1 << 20
 SAMPLE_ROWS = 1_000_000
+# Above this many rows a Parquet file is streamed: a frame of it would not fit in memory.
+STREAM_ROWS = 20_000_000
 NOISE_NAME = "Unassigned"
 
 Progress = Callable[[str], None]
@@ -63,6 +71,17 @@ def iter_batches(path: Path, *, batch_rows: int = BATCH_ROWS) -> Iterator[pl.Dat
     """The file's rows as raw frames of at most `batch_rows` rows, in file order."""
     for batch in _open(path).iter_batches(batch_size=batch_rows):
         yield pl.from_arrow(batch)  # type: ignore[misc]
+
+
+def parquet_rows(path: Path) -> int | None:
+    """The number of rows of a Parquet file, from its footer; None for any other file."""
+    try:
+        with path.open("rb") as handle:
+            if handle.read(4) != b"PAR1":
+                return None
+    except OSError:
+        return None  # the ordinary reader says what is wrong with the path
+    return int(_open(path).metadata.num_rows)
 
 
 def _open(path: Path) -> Any:
@@ -186,45 +205,3 @@ def _full_profile(
     return run.profile.model_copy(
         update={"n_customers": assigned, "segments": segments, "fit_note": fit_note}
     )
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Command line: segment a large Parquet file by streaming."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--algorithm", default="kmeans")
-    parser.add_argument("--k", default="4", help="a number of segments, or 'auto'")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sample-rows", type=int, default=SAMPLE_ROWS)
-    parser.add_argument("--batch-rows", type=int, default=BATCH_ROWS)
-    args = parser.parse_args(argv)
-    from segmenter.pipeline import parse_k
-
-    started = time.perf_counter()
-
-    def progress(message: str) -> None:
-        print(f"[{time.perf_counter() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
-
-    try:
-        done = segment_streaming(
-            args.file,
-            args.out,
-            algorithm=args.algorithm,
-            k=parse_k(args.k),
-            seed=args.seed,
-            sample_size=args.sample_rows,
-            batch_rows=args.batch_rows,
-            progress=progress,
-        )
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
-    print(
-        f"{done.profile.k} segments of {done.rows_assigned:,} customers "
-        f"({done.rows_read:,} rows read) with {done.profile.algorithm}; wrote {args.out}"
-    )
-
-
-if __name__ == "__main__":
-    main()

@@ -10,9 +10,10 @@ import pytest
 from segmenter_fixtures import toy_frame, toy_groups
 from sklearn.metrics import adjusted_rand_score
 
+from segmenter.cli import main
 from segmenter.model import load_model, score
 from segmenter.results import RunProfile
-from segmenter.streaming import main, segment_streaming
+from segmenter.streaming import parquet_rows, segment_streaming
 
 SIZES = (300, 200, 100)
 
@@ -49,8 +50,7 @@ def test_streaming_assigns_every_customer_and_the_model_scores_them_back(
 
 def test_streaming_twice_gives_identical_files(parquet: Path, tmp_path: Path) -> None:
     for name in ("a", "b"):
-        main([str(parquet), "--out", str(tmp_path / name), "--k", "3", "--sample-rows", "250",
-              "--batch-rows", "128"])  # fmt: skip
+        segment_streaming(parquet, tmp_path / name, k=3, seed=0, sample_size=250, batch_rows=128)
     for output in ("assignments.csv", "profiles.json"):
         assert (tmp_path / "a" / output).read_bytes() == (tmp_path / "b" / output).read_bytes()
 
@@ -59,5 +59,24 @@ def test_streaming_refuses_a_file_that_is_not_parquet(tmp_path: Path) -> None:
     path = tmp_path / "x.parquet"
     path.write_text("CUST_ID,BALANCE\n")
     with pytest.raises(SystemExit) as done:
-        main([str(path), "--out", str(tmp_path / "o")])
+        main(["segment", str(path), "--out", str(tmp_path / "o"), "--stream"])
     assert done.value.code == 2
+
+
+def test_segment_streams_a_parquet_file_on_request(parquet: Path, tmp_path: Path) -> None:
+    out = tmp_path / "streamed"
+    with pytest.raises(SystemExit) as done:
+        main(["segment", str(parquet), "--out", str(out), "--k", "3", "--stream"])
+    assert done.value.code in (0, None)
+    profile = RunProfile.model_validate_json((out / "profiles.json").read_text())
+    assert (profile.fit_note or "").startswith("Streamed")
+    assigned = pl.read_csv(out / "assignments.csv")
+    assert assigned.height == sum(SIZES) == parquet_rows(parquet)
+
+
+def test_parquet_rows_reads_the_footer_and_ignores_other_files(
+    parquet: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "x.csv"
+    other.write_text("a,b\n1,2\n")
+    assert (parquet_rows(parquet), parquet_rows(other)) == (sum(SIZES), None)
