@@ -14,6 +14,7 @@ from segmenter.features import build_preprocessor, feature_matrix
 from segmenter.files import csv_bytes, write_all
 from segmenter.pipeline import check_request
 from segmenter.results import KChoice
+from segmenter.sampling import COMPARE_ROWS, Purpose, sample_rows
 from segmenter.selection import (
     COMPARISON_COLUMNS,
     K_RANGE,
@@ -38,6 +39,7 @@ class ComparisonRun:
 
     comparison: Comparison
     k_selection: KChoice | None
+    note: str | None = None  # how many customers were compared, when a sample of the book
 
     def table(self) -> pl.DataFrame:
         """comparison.csv as a frame: one row per algorithm, the contract's columns in order."""
@@ -63,8 +65,22 @@ def run_comparison(
     progress: Callable[[str], None] = _quiet,
     source: str = "input",
 ) -> ComparisonRun:
-    """Run every registered algorithm at k (chosen with K-Means when None) and score each."""
+    """Run every registered algorithm at k (chosen with K-Means when None) and score each.
+
+    Above `COMPARE_ROWS` customers every algorithm is compared on the same seeded sample of
+    that many, so each score and the agreement between methods are measured on the same
+    customers; `note` says so.
+    """
     check_request(frame, k=k, k_range=k_range, source=source)
+    rows = sample_rows(frame.height, COMPARE_ROWS, seed=seed, purpose=Purpose.COMPARE)
+    note = None
+    if rows.size < frame.height:
+        note = (
+            f"Every algorithm was compared on the same random sample of {rows.size:,} of "
+            f"{frame.height:,} customers (compare writes no assignments; segment assigns "
+            "every customer)."
+        )
+        frame = frame[rows]
     with threadpool_limits(limits=1):  # see run_segmentation
         raw = feature_matrix(frame)
         X = build_preprocessor().fit(raw).transform(raw)
@@ -80,7 +96,7 @@ def run_comparison(
         comparison = compare_algorithms(
             X, k=k, seed=seed, n_bootstraps=n_bootstraps, done=done, progress=progress
         )
-    return ComparisonRun(comparison=comparison, k_selection=choice)
+    return ComparisonRun(comparison=comparison, k_selection=choice, note=note)
 
 
 def write_comparison(run: ComparisonRun, out_dir: Path) -> None:

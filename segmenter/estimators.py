@@ -80,7 +80,9 @@ class PortableBirch(ClusterMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """The label of the nearest subcluster centre, as `Birch.predict` computes it."""
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        # C order: scikit-learn's fast nearest-centre search takes only C-ordered rows; on
+        # any other it falls back to a path four times slower that may round differently.
+        X = validate_data(self, X, dtype=np.float64, order="C", reset=False)
         with config_context(assume_finite=True):
             nearest = pairwise_distances_argmin(
                 X,

@@ -191,7 +191,10 @@ def evaluate(
     fit_X = X if rows is None else X[rows]
     model = make_clusterer(algorithm, k=k, seed=seed, n_rows=fit_X.shape[0]).fit(fit_X)
     del fit_X
-    raw = np.asarray(model.predict(X), dtype=np.int64)
+    # A sampled method has already labelled every row of X in fit, by its predict rule
+    # (`SampledClusterer`); predicting again would repeat the costliest step.
+    labelled = get_algorithm(algorithm).sampled
+    raw = np.asarray(model.labels_ if labelled else model.predict(X), dtype=np.int64)
     fit_seconds = time.perf_counter() - started
     label_map = order_by_size(raw)
     labels = relabel(raw, label_map)

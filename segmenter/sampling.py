@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 __all__ = [
     "CHOOSE_K_ROWS",
+    "COMPARE_ROWS",
     "FIT_ROWS",
     "METRIC_ROWS",
     "PREPROCESS_ROWS",
@@ -43,6 +44,9 @@ STABILITY_ROWS = 50_000
 CHOOSE_K_ROWS = 50_000
 # Segment statistics and rules come from this many rows; sizes and shares count every row.
 PROFILE_ROWS = 50_000
+# `compare` evaluates every algorithm on one sample of this many customers above it: it writes
+# no assignments, and its scores are measured on samples no larger than this anyway.
+COMPARE_ROWS = 200_000
 # Independent jobs (bootstrap refits) run on this many threads, each single-threaded inside:
 # the result does not depend on the thread count, and two cores are what the machine has.
 WORKERS = 2
@@ -57,6 +61,7 @@ class Purpose(IntEnum):
     CHOOSE_K = 4
     PROFILE = 5
     PREPROCESS = 6
+    COMPARE = 7
 
 
 def sample_rows(n_rows: int, size: int, *, seed: int, purpose: Purpose) -> np.ndarray:

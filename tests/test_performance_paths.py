@@ -9,9 +9,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 from segmenter_fixtures import toy_frame, toy_groups
+from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from segmenter import evaluation, features, pipeline, selection
+from segmenter import algorithms, comparison, evaluation, features, pipeline, selection
+from segmenter.comparison import run_comparison
+from segmenter.estimators import PortableBirch
 from segmenter.evaluation import relabel
 from segmenter.features import build_preprocessor, feature_matrix, transform_in_chunks
 from segmenter.io import load_customers, parse_table
@@ -21,6 +24,7 @@ from segmenter.sampling import Purpose, parallel_map, sample_rows
 from segmenter.selection import distinct_rows
 
 SIZES = (300, 200, 100)
+SPLIT_GRAPH = "ignore:Graph is not fully connected:UserWarning"
 
 
 @pytest.fixture
@@ -116,3 +120,41 @@ def test_large_path_is_deterministic() -> None:
     assert choice is not None
     assert choice.chosen == 3
     assert choice.explanation.endswith("scored on a random sample of 240 of 600 customers.")
+
+
+@pytest.mark.filterwarnings(SPLIT_GRAPH)
+@pytest.mark.parametrize("algorithm", ["agglomerative", "dbscan", "spectral", "hdbscan"])
+def test_a_sampled_methods_labels_from_fit_are_its_predictions(
+    algorithm: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # evaluate takes labels_ instead of predicting every row a second time: the same labels.
+    monkeypatch.setattr(algorithms, "MAX_FIT_ROWS", 60)
+    X, _ = make_blobs(n_samples=[90, 70, 50], n_features=17, cluster_std=0.5, random_state=2)
+    result = evaluation.evaluate(X, algorithm, k=3, seed=1, n_bootstraps=1)
+    assert result.model.n_fit_rows_ == 60
+    np.testing.assert_array_equal(result.raw_labels, result.model.predict(X))
+
+
+def test_portable_birch_predicts_the_same_whatever_the_memory_order() -> None:
+    X, _ = make_blobs(n_samples=300, centers=4, n_features=17, random_state=3)
+    model = PortableBirch(n_clusters=4, threshold=1.0).fit(X)
+    np.testing.assert_array_equal(model.predict(np.asfortranarray(X)), model.labels_)
+    np.testing.assert_array_equal(model.predict(X), model.labels_)
+
+
+@pytest.mark.filterwarnings(SPLIT_GRAPH)
+def test_a_large_book_is_compared_on_one_sample_for_every_algorithm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(comparison, "COMPARE_ROWS", 240)
+    frame = toy_frame(SIZES)
+    runs = [run_comparison(frame, k=3, seed=5, n_bootstraps=1) for _ in range(2)]
+    assert runs[0].note is not None
+    assert "same random sample of 240 of 600 customers" in runs[0].note
+    assert {e.labels.size for e in runs[0].comparison.evaluations.values()} == {240}
+    rows = sample_rows(600, 240, seed=5, purpose=Purpose.COMPARE)
+    on_the_sample = run_comparison(frame[rows], k=3, seed=5, n_bootstraps=1)
+    assert on_the_sample.note is None
+    for run in (runs[1], on_the_sample):
+        assert_frame_equal(run.table().drop("fit_seconds"), runs[0].table().drop("fit_seconds"))
+        assert_frame_equal(run.agreement(), runs[0].agreement())
