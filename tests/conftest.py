@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from llm_server import FakeLLM, running_server
+from narratives_fixtures import run_profile
+
+from narratives import RunContext, Shelf, build_context, load_shelf
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_DATA = REPO.parent / "shared" / "data" / "CC_GENERAL.csv"
@@ -27,6 +31,25 @@ def real_data_path() -> Path:
             pytest.fail(f"the real data file is missing under CI: {REAL_DATA}")
         pytest.skip(f"real data not found at {REAL_DATA}")
     return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def shelf() -> Shelf:
+    """The bank's product shelf as shipped in data/products.toml."""
+    return load_shelf()
+
+
+@pytest.fixture(scope="session")
+def context() -> RunContext:
+    """Aggregate context of the hand-made four-segment run in narratives_fixtures."""
+    return build_context(run_profile())
+
+
+@pytest.fixture
+def server() -> Iterator[FakeLLM]:
+    """A local OpenAI-compatible server on 127.0.0.1 answering from queued replies."""
+    with running_server() as fake:
+        yield fake
 
 
 # Browser tests: Debian's chromium driven by pytest-playwright (see ../shared/TESTING.md).

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from segmenter_fixtures import toy_frame
 
-from narratives import LLMSettings, RuleBasedWriter, build_context, load_shelf
+from narratives import LLMSettings, RuleBasedWriter, build_context
 from narratives.brief import Brief
 from narratives.export import ExportFiles, FixedPersonas, export_files, zip_files
 from narratives.preview import outgoing_requests
@@ -28,11 +28,6 @@ SECRET = "sk-test-never-shown-0123456789"
 
 def clock() -> datetime:
     return datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def shelf() -> Shelf:
-    return load_shelf()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_server import FakeLLM, Reply, answer, error, hang, running_server
+from llm_server import FakeLLM, Reply, answer, error, hang
 from narratives_fixtures import run_profile, write_run_dir
 from openai import OpenAI
 
@@ -25,7 +25,7 @@ from narratives.cache import AnswerCache
 from narratives.context import RunContext, SegmentContext, build_context
 from narratives.llm import OpenAIWriter
 from narratives.rules import RuleBasedWriter
-from narratives.shelf import Shelf, load_shelf
+from narratives.shelf import Shelf
 from narratives.templates import fmt
 from segmenter.cli import main
 
@@ -33,22 +33,6 @@ SECRET = "sk-hardening-SECRET-9f8e7d6c5b4a"
 ASKED = (0, 1, 2, 3)
 SCRIPT = "<script>alert(1)</script>"
 JSON = {"content-type": "application/json"}
-
-
-@pytest.fixture(scope="module")
-def shelf() -> Shelf:
-    return load_shelf()
-
-
-@pytest.fixture(scope="module")
-def context() -> RunContext:
-    return build_context(run_profile())
-
-
-@pytest.fixture
-def server() -> Iterator[FakeLLM]:
-    with running_server() as fake:
-        yield fake
 
 
 @pytest.fixture

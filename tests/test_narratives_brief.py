@@ -14,15 +14,10 @@ from narratives_fixtures import customer_ids, noisy_run, write_run_dir
 
 from narratives.brief import Brief, write_brief
 from narratives.rules import RuleBasedWriter
-from narratives.shelf import Shelf, load_shelf
+from narratives.shelf import Shelf
 from segmenter.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def shelf() -> Shelf:
-    return load_shelf()
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

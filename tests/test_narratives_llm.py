@@ -11,38 +11,22 @@ from typing import Any
 
 import httpx2
 import pytest
-from llm_server import FakeLLM, Reply, answer, error, hang, running_server, segment_of
-from narratives_fixtures import run_profile, write_run_dir
+from llm_server import FakeLLM, Reply, answer, error, hang, segment_of
+from narratives_fixtures import write_run_dir
 from openai import OpenAI
 
 from narratives.brief import write_brief
 from narratives.cache import AnswerCache
-from narratives.context import RunContext, SegmentContext, build_context
+from narratives.context import RunContext, SegmentContext
 from narratives.llm import OpenAIWriter
 from narratives.personas import Persona
 from narratives.rules import RuleBasedWriter
-from narratives.shelf import Shelf, load_shelf
+from narratives.shelf import Shelf
 from narratives.templates import fmt
 
 SECRET = "sk-test-NEVER-WRITE-ME-0123456789"
 ASKED = (0, 1, 2, 3)  # segment 4 has 38 customers: never sent to the LLM
 MakeWriter = Callable[..., OpenAIWriter]
-
-
-@pytest.fixture(scope="module")
-def shelf() -> Shelf:
-    return load_shelf()
-
-
-@pytest.fixture(scope="module")
-def context() -> RunContext:
-    return build_context(run_profile())
-
-
-@pytest.fixture
-def server() -> Iterator[FakeLLM]:
-    with running_server() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from narratives.context import build_context
 from narratives.llm import OpenAIWriter
 from narratives.personas import Persona
 from narratives.rules import RuleBasedWriter
-from narratives.shelf import Shelf, load_shelf
+from narratives.shelf import Shelf
 from narratives.templates import PROMPTS_DIR, render
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -28,11 +28,6 @@ def assert_golden(name: str, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.is_file(), f"no golden file {path}: run with UPDATE_GOLDEN=1 and review it"
     assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
-
-
-@pytest.fixture(scope="module")
-def shelf() -> Shelf:
-    return load_shelf()
 
 
 def test_every_template_has_a_golden_test() -> None:

@@ -19,16 +19,6 @@ from narratives.shelf import Shelf, load_shelf
 from segmenter.errors import InputError
 
 
-@pytest.fixture(scope="module")
-def shelf() -> Shelf:
-    return load_shelf()
-
-
-@pytest.fixture(scope="module")
-def context() -> RunContext:
-    return build_context(run_profile())
-
-
 def test_public_names_are_exported() -> None:
     assert sorted(narratives.__all__) == narratives.__all__
     for name in narratives.__all__:
