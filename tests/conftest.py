@@ -15,9 +15,8 @@ from typing import IO
 
 import pytest
 from llm_server import FakeLLM, running_server
-from narratives_fixtures import run_profile
 
-from narratives import RunContext, Shelf, build_context, load_shelf
+from narratives import Shelf, load_shelf
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_DATA = REPO.parent / "shared" / "data" / "CC_GENERAL.csv"
@@ -37,12 +36,6 @@ def real_data_path() -> Path:
 def shelf() -> Shelf:
     """The bank's product shelf as shipped in data/products.toml."""
     return load_shelf()
-
-
-@pytest.fixture(scope="session")
-def context() -> RunContext:
-    """Aggregate context of the hand-made four-segment run in narratives_fixtures."""
-    return build_context(run_profile())
 
 
 @pytest.fixture

@@ -38,8 +38,19 @@ def test_personas_charts_algorithm_switch_and_brief_download(
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
     page.screenshot(path=tmp_path / "personas.png")
 
-    before = cards.first.inner_text()
+    # Re-render after changing k (a fresh run, then a cached one): printed, not asserted.
     sidebar = page.get_by_test_id("stSidebar")
+    for k, segments in (("5", "K-Means: 5 segments"), ("4", "K-Means: 4 segments")):
+        started = time.perf_counter()
+        sidebar.get_by_test_id("stSelectbox").filter(has_text="Number of segments").click()
+        page.get_by_role("option", name=k, exact=True).click()
+        expect(page.get_by_text(segments)).to_be_visible(timeout=LONG)
+        expect(cards).to_have_count(int(k), timeout=LONG)
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+        with capsys.disabled():
+            print(f"re-render after changing k to {k}: {time.perf_counter() - started:.2f} s")
+
+    before = cards.first.inner_text()
     sidebar.get_by_test_id("stSelectbox").filter(has_text="Algorithm").click()
     page.get_by_role("option", name="Gaussian mixture").click()
     expect(page.get_by_text("Gaussian mixture: 4 segments")).to_be_visible(timeout=LONG)

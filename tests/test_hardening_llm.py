@@ -35,6 +35,12 @@ SCRIPT = "<script>alert(1)</script>"
 JSON = {"content-type": "application/json"}
 
 
+# Named like pytest-playwright's browser `context`: defined here, never in conftest.
+@pytest.fixture(scope="module")
+def context() -> RunContext:
+    return build_context(run_profile())
+
+
 @pytest.fixture
 def caplog_all(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Every record of every logger, debug included (openai's and httpx's too)."""

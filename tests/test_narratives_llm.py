@@ -12,12 +12,12 @@ from typing import Any
 import httpx2
 import pytest
 from llm_server import FakeLLM, Reply, answer, error, hang, segment_of
-from narratives_fixtures import write_run_dir
+from narratives_fixtures import run_profile, write_run_dir
 from openai import OpenAI
 
 from narratives.brief import write_brief
 from narratives.cache import AnswerCache
-from narratives.context import RunContext, SegmentContext
+from narratives.context import RunContext, SegmentContext, build_context
 from narratives.llm import OpenAIWriter
 from narratives.personas import Persona
 from narratives.rules import RuleBasedWriter
@@ -27,6 +27,12 @@ from narratives.templates import fmt
 SECRET = "sk-test-NEVER-WRITE-ME-0123456789"
 ASKED = (0, 1, 2, 3)  # segment 4 has 38 customers: never sent to the LLM
 MakeWriter = Callable[..., OpenAIWriter]
+
+
+# Named like pytest-playwright's browser `context`: defined here, never in conftest.
+@pytest.fixture(scope="module")
+def context() -> RunContext:
+    return build_context(run_profile())
 
 
 @pytest.fixture

@@ -19,6 +19,12 @@ from narratives.shelf import Shelf, load_shelf
 from segmenter.errors import InputError
 
 
+# Named like pytest-playwright's browser `context`: defined here, never in conftest.
+@pytest.fixture(scope="module")
+def context() -> RunContext:
+    return build_context(run_profile())
+
+
 def test_public_names_are_exported() -> None:
     assert sorted(narratives.__all__) == narratives.__all__
     for name in narratives.__all__:
