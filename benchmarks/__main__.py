@@ -62,8 +62,9 @@ def run_child(command: list[str]) -> Child:
     return Child(float(seconds), int(kib) / 1024)  # Linux reports KiB
 
 
-def make_csv(rows: int, directory: Path) -> Path:
-    path = directory / f"customers_{rows}.csv"
+def make_customers(rows: int, directory: Path, *, suffix: str = ".csv") -> Path:
+    """A synthetic file of `rows` customers (seed 1), made once and reused."""
+    path = directory / f"customers_{rows}{suffix}"
     if not path.exists():
         print(f"  making {rows:,} synthetic customers -> {path}", file=sys.stderr)
         sample = [sys.executable, "-m", "segmenter", "sample", "--rows", str(rows)]
@@ -111,7 +112,7 @@ def reference_silhouettes(
 
 
 def bench_size(label: str, rows: int, directory: Path, repeats: int) -> dict[str, object]:
-    path = make_csv(rows, directory)
+    path = make_customers(rows, directory)
     runs: dict[str, list[Child]] = {"ours": [], "baseline": []}
     outs = {"ours": directory / f"ours_{rows}", "baseline": directory / f"base_{rows}"}
     for repeat in range(repeats):
@@ -166,7 +167,7 @@ def print_table(rows: list[dict[str, object]]) -> None:
 
 def bench_extra(directory: Path, *, auto_k: bool, compare: bool) -> None:
     """The other 1M targets: auto-k (< 30 s) and compare of all seven (< 5 min); one run each."""
-    path = make_csv(SIZES["1M"], directory)
+    path = make_customers(SIZES["1M"], directory)
     segment = [sys.executable, "-m", "segmenter", "segment", str(path)]
     if auto_k:
         child = run_child([*segment, "--out", str(directory / "auto_k"), "--k", "auto"])
@@ -181,12 +182,8 @@ def bench_extra(directory: Path, *, auto_k: bool, compare: bool) -> None:
 
 def bench_stream(directory: Path, rows: int) -> None:
     """Segment `rows` customers from a chunked Parquet file by streaming; time and peak RSS."""
-    path = directory / f"customers_{rows}.parquet"
-    if not path.exists():
-        print(f"  making {rows:,} synthetic customers -> {path}", file=sys.stderr)
-        sample = [sys.executable, "-m", "segmenter", "sample", "--rows", str(rows)]
-        run_child([*sample, "--seed", "1", "--out", str(path)])
-    command = [sys.executable, "-m", "segmenter", "segment", str(path), "--k", "4"]
+    path = make_customers(rows, directory, suffix=".parquet")
+    command = [sys.executable, "-m", "segmenter", "segment", str(path), "--k", "4", "--stream"]
     child = run_child([*command, "--out", str(directory / f"stream_{rows}")])
     print(f"| streamed segment, {rows:,} rows (Parquet) | {child.seconds:.0f} s | "
           f"{child.peak_mib:,.0f} MiB | target < 16,384 MiB |")  # fmt: skip
