@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from collections.abc import Callable
@@ -238,3 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    finally:
+        # The work is done and written: spare the interpreter's exit its sweep over every
+        # object of numpy, scikit-learn and Polars (a third of a second, measured).
+        gc.freeze()

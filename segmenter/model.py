@@ -25,12 +25,13 @@ __all__ = [
     "model_bytes",
     "save_model",
     "score",
+    "segment_names",
 ]
 
 MODEL_FORMAT = "card-segmenter/segment-model"
 MODEL_VERSION = 1
 NOISE = -1
-NOISE_NAME = "Unassigned"
+NOISE_NAME = "Unassigned"  # a segment id the model has no name for (noise is named by profiles)
 MAX_UNPACKED = 1 << 30  # a model of ours is a few MB; more is a zip bomb, not a model
 # Types a model of ours may hold beyond skops' defaults. Loading refuses anything else, so a
 # file can never make us build an object we did not expect.
@@ -87,18 +88,24 @@ def score(model: SegmentModel, frame: pl.DataFrame) -> pl.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         confidence = np.round(runner_distance / (own + runner_distance), 4)
     valid = (ids >= 0) & (k > 1)
-    names = [model.names.get(int(i), NOISE_NAME) for i in ids]
     return pl.DataFrame(
         {
             "customer_id": frame.get_column(ID_COLUMN).cast(pl.String),
             "segment": ids,
-            "segment_name": names,
+            "segment_name": segment_names(ids, model.names),
             "confidence": np.where(valid & np.isfinite(confidence), confidence, np.nan),
             "runner_up": runner if k > 1 else [None] * ids.size,
-            "runner_up_name": [model.names[int(r)] for r in runner] if k > 1 else [None] * ids.size,
+            "runner_up_name": segment_names(runner, model.names) if k > 1 else [None] * ids.size,
         },
         schema_overrides={"runner_up": pl.Int64, "runner_up_name": pl.String},
     ).with_columns(pl.col("confidence").fill_nan(None))
+
+
+def segment_names(segments: np.ndarray, names: dict[int, str]) -> pl.Series:
+    """The name of every segment id in `segments`; NOISE_NAME for an id without one."""
+    return pl.Series(segments, dtype=pl.Int64).replace_strict(
+        {int(s): name for s, name in names.items()}, default=NOISE_NAME, return_dtype=pl.String
+    )
 
 
 def _distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:

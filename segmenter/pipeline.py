@@ -17,7 +17,7 @@ from segmenter.errors import InputError
 from segmenter.evaluation import N_BOOTSTRAPS, Evaluation, evaluate
 from segmenter.features import fit_transform_features
 from segmenter.files import csv_content, write_all
-from segmenter.model import SegmentModel, model_bytes
+from segmenter.model import SegmentModel, model_bytes, segment_names
 from segmenter.results import KChoice, RunProfile, SegmentProfile
 from segmenter.sampling import PROFILE_ROWS, Purpose, sample_rows
 from segmenter.schema import FEATURE_COLUMNS, ID_COLUMN
@@ -263,12 +263,11 @@ def write_segmentation(run: Segmentation, out_dir: Path) -> None:
     All three are prepared before any is replaced, each atomically; assignments.csv is
     spreadsheet-safe (see segmenter.files).
     """
-    names = run.model.names
     assignments = pl.DataFrame(
         {
             "customer_id": run.customer_ids,
             "segment": run.labels,
-            "segment_name": [names.get(int(s), "Unassigned") for s in run.labels],
+            "segment_name": segment_names(run.labels, run.model.names),
         }
     )
     write_all(

@@ -65,9 +65,11 @@ def clean_table(raw: RawTable) -> LoadedCustomers:
     frame, range_findings = _check_ranges(frame, source)
     findings += range_findings
     findings += _check_purchases(frame)
-    frame, dropped, drop_findings = _drop_rows(frame)
+    ids_repeat = _ids_repeat(frame)
+    frame, dropped, drop_findings = _drop_rows(frame, ids_repeat=ids_repeat)
     findings += drop_findings
-    _refuse_conflicting_ids(frame, source)
+    if ids_repeat:
+        _refuse_conflicting_ids(frame, source)
     if frame.height == 0:
         raise InputError(f"{source}: no usable customer rows")
 
@@ -265,14 +267,14 @@ def _check_purchases(frame: pl.DataFrame) -> list[Finding]:
     ]
 
 
-def _drop_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[DroppedRow], list[Finding]]:
+def _drop_rows(
+    frame: pl.DataFrame, *, ids_repeat: bool
+) -> tuple[pl.DataFrame, list[DroppedRow], list[Finding]]:
     """Drop rows with no values at all and exact duplicates; list every one dropped."""
     empty = pl.all_horizontal(pl.col(FEATURE_COLUMNS).is_null())
     # Rows with distinct ids cannot be exact duplicates: hash whole rows only when ids repeat.
     duplicate = (
-        ~pl.struct(ID_COLUMN, *FEATURE_COLUMNS).is_first_distinct()
-        if _ids_repeat(frame)
-        else pl.lit(False)
+        ~pl.struct(ID_COLUMN, *FEATURE_COLUMNS).is_first_distinct() if ids_repeat else pl.lit(False)
     )
     marked = frame.with_columns(empty.alias("__empty"), duplicate.alias("__dup"))
     dropped: list[DroppedRow] = []
@@ -296,12 +298,11 @@ def _drop_rows(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[DroppedRow], lis
 
 
 def _ids_repeat(frame: pl.DataFrame) -> bool:
-    return frame.height > 0 and not frame.get_column(ID_COLUMN).is_unique().all()
+    return frame.get_column(ID_COLUMN).n_unique() < frame.height
 
 
 def _refuse_conflicting_ids(frame: pl.DataFrame, source: str) -> None:
-    if not _ids_repeat(frame):
-        return
+    """Refuse ids left on more than one row once exact duplicates are dropped."""
     clashes = frame.filter(pl.col(ID_COLUMN).is_duplicated())
     if clashes.height == 0:
         return

@@ -10,6 +10,7 @@ import polars as pl
 from sklearn.tree import DecisionTreeClassifier
 
 from segmenter.measures import NUMERIC_MEASURES, label
+from segmenter.sampling import RULE_ROWS, Purpose, parallel_map, sample_rows
 from segmenter.schema import FEATURE_COLUMNS
 
 __all__ = ["RULE_FEATURES", "Condition", "segment_rules"]
@@ -47,12 +48,17 @@ def segment_rules(
 ) -> dict[int, tuple[list[str], float | None]]:
     """Per segment id: the conditions of its best surrogate rule and the rule's precision."""
     x = data.select(RULE_FEATURES).cast(pl.Float64).fill_null(float("nan")).to_numpy()
-    result: dict[int, tuple[list[str], float | None]] = {}
-    for sid in ids:
+    # Above RULE_ROWS rows the trees grow on a seeded sample (a depth-3 tree's splits are
+    # settled long before); every rule is then judged on all rows.
+    grown = sample_rows(len(labels), RULE_ROWS, seed=seed, purpose=Purpose.RULES)
+    x_grown = x if grown.size == len(labels) else x[grown]
+
+    def rule(sid: int) -> tuple[list[str], float | None]:
         target = labels == sid
-        leaves = _leaf_paths(x, target, seed=seed)
-        result[sid] = _best_rule(x, target, leaves)
-    return result
+        return _best_rule(x, target, _leaf_paths(x_grown, target[grown], seed=seed))
+
+    # One tree per segment, each independent of the others: they grow side by side.
+    return dict(zip(ids, parallel_map(rule, ids), strict=True))
 
 
 def _leaf_paths(x: np.ndarray, target: np.ndarray, *, seed: int) -> list[list[Condition]]:
@@ -61,8 +67,8 @@ def _leaf_paths(x: np.ndarray, target: np.ndarray, *, seed: int) -> list[list[Co
         max_depth=MAX_DEPTH,
         # Balanced weights: a 5 % segment still gets leaves of its own.
         class_weight="balanced",
-        min_samples_leaf=min(
-            math.ceil(MIN_LEAF_SHARE * len(target)), math.ceil(0.1 * np.sum(target))
+        min_samples_leaf=max(
+            1, min(math.ceil(MIN_LEAF_SHARE * len(target)), math.ceil(0.1 * np.sum(target)))
         ),
         random_state=seed,
     ).fit(x, target)

@@ -24,6 +24,7 @@ __all__ = [
     "METRIC_ROWS",
     "PREPROCESS_ROWS",
     "PROFILE_ROWS",
+    "RULE_ROWS",
     "STABILITY_ROWS",
     "WORKERS",
     "Purpose",
@@ -44,6 +45,8 @@ STABILITY_ROWS = 50_000
 CHOOSE_K_ROWS = 50_000
 # Segment statistics and rules come from this many rows; sizes and shares count every row.
 PROFILE_ROWS = 50_000
+# Rule trees grow on this many of those rows; a rule's precision is counted on all of them.
+RULE_ROWS = 20_000
 # `compare` evaluates every algorithm on one sample of this many customers above it: it writes
 # no assignments, and its scores are measured on samples no larger than this anyway.
 COMPARE_ROWS = 200_000
@@ -62,6 +65,7 @@ class Purpose(IntEnum):
     PROFILE = 5
     PREPROCESS = 6
     COMPARE = 7
+    RULES = 8
 
 
 def sample_rows(n_rows: int, size: int, *, seed: int, purpose: Purpose) -> np.ndarray:

@@ -29,6 +29,7 @@ from segmenter.errors import InputError
 from segmenter.evaluation import relabel
 from segmenter.features import transform_in_chunks
 from segmenter.files import atomic_write, neutralise, write_bytes, write_text
+from segmenter.model import segment_names
 from segmenter.pipeline import Segmentation, run_segmentation
 from segmenter.quality import clean_table
 from segmenter.results import RunProfile
@@ -49,7 +50,6 @@ BATCH_ROWS = 1 << 20
 SAMPLE_ROWS = 1_000_000
 # Above this many rows a Parquet file is streamed: a frame of it would not fit in memory.
 STREAM_ROWS = 20_000_000
-NOISE_NAME = "Unassigned"
 
 Progress = Callable[[str], None]
 
@@ -154,10 +154,6 @@ def _assign_all(
 ) -> tuple[dict[int, int], int]:
     """Assign every batch with the fitted model; stream the rows to `target`; count segments."""
     model = run.model
-    names = pl.DataFrame(
-        {"segment": list(model.names), "segment_name": list(model.names.values())},
-        schema={"segment": pl.Int64, "segment_name": pl.String},
-    )
     counts: dict[int, int] = {}
     assigned = 0
     with threadpool_limits(limits=1), atomic_write(target) as handle:
@@ -166,13 +162,12 @@ def _assign_all(
             X = transform_in_chunks(model.pipeline[:-1], frame)
             predicted = np.asarray(model.pipeline[-1].predict(X), dtype=np.int64)
             ids = relabel(predicted, model.label_map)
-            chunk = (
-                pl.DataFrame(
-                    {"customer_id": frame.get_column(ID_COLUMN), "segment": ids},
-                    schema={"customer_id": pl.String, "segment": pl.Int64},
-                )
-                .join(names, on="segment", how="left", maintain_order="left")
-                .with_columns(pl.col("segment_name").fill_null(NOISE_NAME))
+            chunk = pl.DataFrame(
+                {
+                    "customer_id": frame.get_column(ID_COLUMN).cast(pl.String),
+                    "segment": pl.Series(ids, dtype=pl.Int64),
+                    "segment_name": segment_names(ids, model.names),
+                }
             )
             write_assignment_chunk(handle, chunk, header=index == 0)
             values, sizes = np.unique(ids, return_counts=True)

@@ -17,7 +17,14 @@ from sklearn.preprocessing import FunctionTransformer
 from segmenter import algorithms
 from segmenter.errors import InputError
 from segmenter.io import load_customers
-from segmenter.model import MODEL_FORMAT, SegmentModel, load_model, save_model, score
+from segmenter.model import (
+    MODEL_FORMAT,
+    SegmentModel,
+    load_model,
+    save_model,
+    score,
+    segment_names,
+)
 from segmenter.pipeline import run_segmentation
 from segmenter.schema import FEATURE_COLUMNS, ID_COLUMN
 
@@ -144,3 +151,11 @@ def test_files_that_are_not_our_models_are_refused(
 def test_a_missing_model_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such model file"):
         load_model(tmp_path / "nope.skops")
+
+
+def test_segment_names_name_every_id_and_fall_back_for_unknown_ones() -> None:
+    names = {0: "Big-ticket spenders", 1: "Instalment buyers", -1: "Unassigned (noise)"}
+    named = segment_names(np.array([1, 0, -1, 7]), names)
+    assert named.to_list() == [
+        "Instalment buyers", "Big-ticket spenders", "Unassigned (noise)", "Unassigned",
+    ]  # fmt: skip

@@ -6,7 +6,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+from segmenter import rules as rules_module
 from segmenter.rules import RULE_FEATURES, segment_rules
+from segmenter.sampling import Purpose, sample_rows
 
 
 def features(**columns: list[float | None]) -> pl.DataFrame:
@@ -64,3 +66,27 @@ def test_missing_values_never_match_a_condition() -> None:
     conditions, precision = segment_rules(frame, np.array([0, 0, 1, 1, 1, 1]), [0], seed=0)[0]
     assert conditions == ["cash-advance frequency > 0.3"]
     assert precision == 1.0
+
+
+def test_above_rule_rows_trees_grow_on_a_sample_and_precision_counts_every_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 600 customers, 60 of them in segment 0 with a high balance; 6 outsiders share it.
+    balance = [5000.0] * 60 + [5000.0] * 6 + [100.0] * 534
+    labels = np.array([0] * 60 + [1] * 540)
+    monkeypatch.setattr(rules_module, "RULE_ROWS", 100)
+    grown = segment_rules(features(BALANCE=balance), labels, [0, 1], seed=3)
+    # The sample finds the same split; precision is 60 / 66 over all 600 rows, not the sample's.
+    assert grown[0] == (["balance > 3,000"], round(60 / 66, 4))
+    assert grown == segment_rules(features(BALANCE=balance), labels, [0, 1], seed=3)
+
+
+def test_a_segment_missing_from_the_rule_sample_gets_no_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    labels = np.array([1] * 999 + [0])
+    balance = [100.0] * 999 + [5000.0]
+    monkeypatch.setattr(rules_module, "RULE_ROWS", 10)
+    assert 999 not in sample_rows(1000, 10, seed=0, purpose=Purpose.RULES)
+    found = segment_rules(features(BALANCE=balance), labels, [0, 1], seed=0)
+    assert found[0] == ([], None)
