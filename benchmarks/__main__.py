@@ -1,9 +1,13 @@
 """Benchmark `segmenter segment` against the notebook baseline on synthetic customers.
 
-    make bench                                   # N = 100k and 1M
-    python -m benchmarks --sizes 10M             # one size at a time
-    python -m benchmarks --sizes 1M --auto-k --compare   # the other 1M targets
-    python -m benchmarks --stream-100m           # 100M rows from Parquet, streamed, once
+    make bench                                   # everything, about 25 minutes on 2 cores
+    python -m benchmarks --sizes 1M --skip stream,app    # a quicker look
+    python -m benchmarks --sizes "" --skip auto-k,compare,app --stream-rows 1000000
+
+Everything: N = 100k, 1M and 10M against the baseline; `segment --k auto` and `compare` on
+1M; 100M customers streamed from a chunked Parquet file; and the app's responsiveness in
+Chromium (benchmarks/app.py). It ends with two tables: the comparison by size, and every
+target with what was measured.
 
 For each N, one CSV of synthetic customers is made, then our CLI (`segment FILE --algorithm
 kmeans --k 4`) and the baseline (benchmarks/notebook_baseline.py) run on it alternately, each
@@ -32,6 +36,7 @@ REF_SEED = 12_345
 SILHOUETTE_SAMPLE = 20_000
 REFERENCE_FIT_ROWS = 200_000
 SIZES = {"100k": 100_000, "1M": 1_000_000, "10M": 10_000_000, "100M": 100_000_000}
+PARTS = ("auto-k", "compare", "stream", "app")  # besides the sizes; each can be skipped
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,7 @@ def reference_silhouettes(
     return scores
 
 
-def bench_size(label: str, rows: int, directory: Path, repeats: int) -> dict[str, object]:
+def bench_size(label: str, rows: int, directory: Path, repeats: int) -> dict[str, float | str]:
     path = make_customers(rows, directory)
     runs: dict[str, list[Child]] = {"ours": [], "baseline": []}
     outs = {"ours": directory / f"ours_{rows}", "baseline": directory / f"base_{rows}"}
@@ -145,7 +150,7 @@ def bench_size(label: str, rows: int, directory: Path, repeats: int) -> dict[str
     }
 
 
-def print_table(rows: list[dict[str, object]]) -> None:
+def print_table(rows: list[dict[str, float | str]]) -> None:
     if not rows:
         return
     columns = list(rows[0])
@@ -165,57 +170,150 @@ def print_table(rows: list[dict[str, object]]) -> None:
         print("| " + " | ".join(line) + " |")
 
 
-def bench_extra(directory: Path, *, auto_k: bool, compare: bool) -> None:
-    """The other 1M targets: auto-k (< 30 s) and compare of all seven (< 5 min); one run each."""
+def run_once(label: str, command: list[str]) -> Child:
+    child = run_child(command)
+    print(f"  {label}: {child.seconds:.1f} s, {child.peak_mib:,.0f} MiB", file=sys.stderr)
+    return child
+
+
+def bench_auto_k(directory: Path) -> Child:
+    """`segment --k auto` on 1M customers, once."""
     path = make_customers(SIZES["1M"], directory)
-    segment = [sys.executable, "-m", "segmenter", "segment", str(path)]
-    if auto_k:
-        child = run_child([*segment, "--out", str(directory / "auto_k"), "--k", "auto"])
-        print(f"| segment --k auto, 1M | {child.seconds:.1f} s | {child.peak_mib:,.0f} MiB | "
-              "target < 30 s |")  # fmt: skip
-    if compare:
-        command = [sys.executable, "-m", "segmenter", "compare", str(path), "--k", "4"]
-        child = run_child([*command, "--out", str(directory / "compare")])
-        print(f"| compare (7 algorithms, k=4), 1M | {child.seconds:.1f} s | "
-              f"{child.peak_mib:,.0f} MiB | target < 300 s |")  # fmt: skip
+    command = [sys.executable, "-m", "segmenter", "segment", str(path), "--k", "auto"]
+    return run_once("auto-k, 1M", [*command, "--out", str(directory / "auto_k")])
 
 
-def bench_stream(directory: Path, rows: int) -> None:
-    """Segment `rows` customers from a chunked Parquet file by streaming; time and peak RSS."""
+def bench_compare(directory: Path) -> Child:
+    """`compare` of all seven algorithms at k=4 on 1M customers, once."""
+    path = make_customers(SIZES["1M"], directory)
+    command = [sys.executable, "-m", "segmenter", "compare", str(path), "--k", "4"]
+    return run_once("compare, 1M", [*command, "--out", str(directory / "compare")])
+
+
+def bench_stream(directory: Path, rows: int) -> Child:
+    """`segment --stream` of `rows` customers from a chunked Parquet file, once."""
     path = make_customers(rows, directory, suffix=".parquet")
     command = [sys.executable, "-m", "segmenter", "segment", str(path), "--k", "4", "--stream"]
-    child = run_child([*command, "--out", str(directory / f"stream_{rows}")])
-    print(f"| streamed segment, {rows:,} rows (Parquet) | {child.seconds:.0f} s | "
-          f"{child.peak_mib:,.0f} MiB | target < 16,384 MiB |")  # fmt: skip
+    return run_once(f"streamed, {rows:,}", [*command, "--out", str(directory / f"stream_{rows}")])
+
+
+def bench_app(repeats: int) -> dict[str, float]:
+    """Medians over fresh servers of the app's first paint to personas and its k re-renders."""
+    from benchmarks.app import measure
+
+    times = measure(repeats)
+    for t in times:
+        print(
+            f"  app: personas {t.first_paint_to_personas:.2f} s, k 4->5 "
+            f"{t.k_change_fresh:.2f} s, 5->4 {t.k_change_cached:.2f} s",
+            file=sys.stderr,
+        )
+    return {
+        field: statistics.median(getattr(t, field) for t in times)
+        for field in ("first_paint_to_personas", "k_change_fresh", "k_change_cached")
+    }
+
+
+def targets(
+    sizes: dict[str, dict[str, float | str]],
+    auto_k: Child | None,
+    compare: Child | None,
+    stream: tuple[int, Child] | None,
+    app: dict[str, float] | None,
+) -> list[tuple[str, str, str, str]]:
+    """Every target of the benchmark: (what, measured, goal, met)."""
+    rows: list[tuple[str, str, str, str]] = []
+
+    def add(what: str, measured: str, goal: str, met: bool | None) -> None:
+        rows.append((what, measured, goal, "—" if met is None else "yes" if met else "**no**"))
+
+    if "1M" in sizes:
+        one = sizes["1M"]
+        speedup, ratio = float(one["speedup"]), float(one["silhouette ratio"])
+        ours, base = float(one["ours peak MiB"]), float(one["baseline peak MiB"])
+        add("1M: speed-up over the baseline", f"{speedup:.1f}x", ">= 3x", speedup >= 3)
+        add("1M: silhouette, ours / baseline", f"{ratio:.3f}", ">= 0.95", ratio >= 0.95)
+        add("1M: peak RSS, ours / baseline", f"{ours:,.0f} / {base:,.0f} MiB", "lower", ours < base)
+    if "10M" in sizes:
+        seconds = float(sizes["10M"]["ours s"])
+        add("10M: segment, end to end", f"{seconds:.1f} s", "< 60 s", seconds < 60)
+    if auto_k:
+        add("1M: segment --k auto", f"{auto_k.seconds:.1f} s", "< 30 s", auto_k.seconds < 30)
+    if compare:
+        add(
+            "1M: compare, all seven algorithms",
+            f"{compare.seconds:.0f} s",
+            "< 300 s",
+            compare.seconds < 300,
+        )
+    if stream:
+        n, child = stream
+        add(
+            f"{n:,} rows streamed from Parquet",
+            f"{child.seconds:.0f} s, {child.peak_mib / 1024:.1f} GiB peak",
+            "< 16 GiB peak",
+            child.peak_mib < 16_384,
+        )
+    if app:
+        add(
+            "app: first paint to personas and a chart",
+            f"{app['first_paint_to_personas']:.2f} s",
+            "reported",
+            None,
+        )
+        add(
+            "app: re-render after changing k (fresh run)",
+            f"{app['k_change_fresh']:.2f} s",
+            "reported",
+            None,
+        )
+        add(
+            "app: re-render after changing k back (cached)",
+            f"{app['k_change_cached']:.2f} s",
+            "reported",
+            None,
+        )
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100k,1M", help="comma-separated: 100k, 1M, 10M")
+    parser.add_argument("--sizes", default="100k,1M,10M", help="comma-separated: 100k, 1M, 10M")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dir", type=Path, default=None, help="keep and reuse files here")
-    parser.add_argument("--auto-k", action="store_true", help="time segment --k auto on 1M")
-    parser.add_argument("--compare", action="store_true", help="time compare on 1M")
-    parser.add_argument("--stream-100m", action="store_true", help="stream 100M rows once")
+    parser.add_argument(
+        "--skip", default="", help=f"comma-separated parts to leave out: {', '.join(PARTS)}"
+    )
     parser.add_argument("--stream-rows", type=int, default=SIZES["100M"])
     args = parser.parse_args()
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES or s == "100M"]
     if unknown:
-        parser.error(f"unknown size(s) {unknown}; use 100k, 1M, 10M (100M: --stream-100m)")
+        parser.error(f"unknown size(s) {unknown}; use 100k, 1M, 10M (100M is the stream part)")
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    if skip - set(PARTS):
+        parser.error(f"unknown part(s) {sorted(skip - set(PARTS))}; parts: {', '.join(PARTS)}")
     with tempfile.TemporaryDirectory() as scratch:
         directory = args.dir or Path(scratch)
         directory.mkdir(parents=True, exist_ok=True)
-        print(f"segment --algorithm kmeans --k 4 vs the notebook baseline, "
-              f"median of {args.repeats}, {os.cpu_count()} cores")  # fmt: skip
-        rows = [bench_size(s, SIZES[s], directory, args.repeats) for s in sizes]
-        print_table(rows)
-        if args.auto_k or args.compare or args.stream_100m:
-            print("\n| run | time | peak RSS | target |\n|---|---:|---:|---|")
-        if args.auto_k or args.compare:
-            bench_extra(directory, auto_k=args.auto_k, compare=args.compare)
-        if args.stream_100m:
-            bench_stream(directory, args.stream_rows)
+        by_size = {s: bench_size(s, SIZES[s], directory, args.repeats) for s in sizes}
+        auto_k = bench_auto_k(directory) if "auto-k" not in skip else None
+        compare = bench_compare(directory) if "compare" not in skip else None
+        stream = (
+            (args.stream_rows, bench_stream(directory, args.stream_rows))
+            if "stream" not in skip
+            else None
+        )
+        app = bench_app(args.repeats) if "app" not in skip else None
+    print(
+        f"`segment --algorithm kmeans --k 4` against the notebook baseline: median of "
+        f"{args.repeats}, {os.cpu_count()} cores\n"
+    )
+    print_table(list(by_size.values()))
+    print("\nEvery target, from the same run:\n")
+    print("| target | measured | goal | met |\n|---|---:|---|---|")
+    for row in targets(by_size, auto_k, compare, stream, app):
+        print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from benchmarks.app import LONG
 from segmenter.synthetic import write_customers
 
 pytestmark = pytest.mark.browser
-
-LONG = 90_000  # ms; cold segmentations on a busy machine
 
 
 def open_with_upload(browser: Browser, url: str, upload: Path) -> Page:

@@ -1,0 +1,144 @@
+"""The app's responsiveness in a real Chromium: first paint to personas, and re-rendering after k.
+
+`serve_app` starts Streamlit on a free loopback port (the browser tests use it too);
+`time_app` drives a page through the steps a user takes first and returns the seconds each took.
+Chromium is Debian's (`/usr/bin/chromium`): Playwright's own download does not work here.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LONG = 90_000  # ms; a cold segmentation on a busy machine
+
+
+class AppDidNotStart(RuntimeError):
+    """Streamlit exited or never answered its health check; the message holds its log's tail."""
+
+
+@dataclass(frozen=True)
+class AppTimes:
+    first_paint_to_personas: float  # seconds from the app's heading to persona cards and a chart
+    k_change_fresh: float  # 4 -> 5 segments: a run not yet cached
+    k_change_cached: float  # 5 -> 4 segments: the first run again, from the cache
+
+
+@contextmanager
+def serve_app(timeout: float = 60) -> Iterator[str]:
+    """The app served by a real Streamlit process on a free loopback port; its URL."""
+    port = _free_port()
+    command = [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py")]
+    command += ["--server.headless", "true", "--server.port", str(port)]
+    command += ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    command += ["--server.fileWatcherType", "none"]
+    # The log goes to a file: a pipe could fill up and stall the server.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_until_healthy(url, process, log, timeout)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def time_app(page: Any, url: str) -> AppTimes:
+    """Open the app on a Playwright page, wait for the personas, then switch k to 5 and back.
+
+    Leaves the page showing K-Means with 4 segments and nothing running.
+    """
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Card segmenter")).to_be_visible(timeout=LONG)
+    first_paint = time.perf_counter()
+    cards = page.locator("[class*='st-key-persona-']")
+    chart = page.get_by_test_id("stVegaLiteChart").first.locator("svg.marks, canvas").first
+    expect(cards.first).to_be_visible(timeout=LONG)
+    expect(chart).to_be_visible(timeout=LONG)
+    personas = time.perf_counter() - first_paint
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+
+    sidebar = page.get_by_test_id("stSidebar")
+    changes = []
+    for k in (5, 4):
+        started = time.perf_counter()
+        sidebar.get_by_test_id("stSelectbox").filter(has_text="Number of segments").click()
+        page.get_by_role("option", name=str(k), exact=True).click()
+        expect(page.get_by_text(f"K-Means: {k} segments")).to_be_visible(timeout=LONG)
+        expect(cards).to_have_count(k, timeout=LONG)
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+        changes.append(time.perf_counter() - started)
+    return AppTimes(personas, *changes)
+
+
+def measure(repeats: int) -> list[AppTimes]:
+    """`time_app` on a fresh server and browser each time: nothing cached from a previous go."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        raise SystemExit(f"{CHROMIUM} is missing: `make chromium` installs it")
+    times = []
+    with sync_playwright() as playwright:
+        for _ in range(repeats):
+            with serve_app() as url:
+                browser = playwright.chromium.launch(
+                    executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+                )
+                try:
+                    times.append(time_app(browser.new_page(), url))
+                finally:
+                    browser.close()
+    return times
+
+
+def _wait_until_healthy(
+    url: str, process: subprocess.Popen[bytes], log: IO[bytes], timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            raise AppDidNotStart(f"the app exited: {log.read().decode()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.read() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise AppDidNotStart(f"the app did not answer its health check within {timeout:.0f} s")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
