@@ -205,7 +205,7 @@ def data_view(loaded: LoadedCustomers) -> None:
     columns.metric("Columns recognised", len(report.column_mapping))
     st.markdown("**Findings and what was done**")
     if report.findings:
-        st.dataframe([finding.model_dump() for finding in report.findings], hide_index=True)
+        st.dataframe(report.findings_table(), hide_index=True)
     else:
         st.success("No problems found: nothing was changed.")
     with st.expander("Column mapping"):
@@ -584,7 +584,7 @@ def score_view(key: RunKey, run: Segmentation | None) -> None:
         f"{name}: {report.rows_kept:,} of {report.rows_read:,} rows kept, "
         f"{len(report.findings)} data-quality finding(s)"
     ):
-        st.dataframe([finding.model_dump() for finding in report.findings], hide_index=True)
+        st.dataframe(report.findings_table(), hide_index=True)
     result = scored(digest, model_id, loaded.frame, model)
     st.dataframe(
         score_summary(result),

@@ -21,6 +21,7 @@ on the same fixed 20,000 customers.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -191,10 +192,18 @@ def bench_compare(directory: Path) -> Child:
 
 
 def bench_stream(directory: Path, rows: int) -> Child:
-    """`segment --stream` of `rows` customers from a chunked Parquet file, once."""
+    """`segment --stream` of `rows` customers from a chunked Parquet file, once; checked whole."""
     path = make_customers(rows, directory, suffix=".parquet")
+    out = directory / f"stream_{rows}"
     command = [sys.executable, "-m", "segmenter", "segment", str(path), "--k", "4", "--stream"]
-    return run_once(f"streamed, {rows:,}", [*command, "--out", str(directory / f"stream_{rows}")])
+    child = run_once(f"streamed, {rows:,}", [*command, "--out", str(out)])
+    # A time means nothing unless every customer came out with a segment.
+    written = pl.scan_csv(out / "assignments.csv").select(pl.len()).collect().item()
+    profiled = json.loads((out / "profiles.json").read_text())["n_customers"]
+    if written != rows or profiled != rows:
+        raise SystemExit(f"streamed {rows:,} rows but wrote {written:,} ({profiled:,} profiled)")
+    print(f"  streamed: {written:,} assignments written, all {rows:,} rows", file=sys.stderr)
+    return child
 
 
 def bench_app(repeats: int) -> dict[str, float]:

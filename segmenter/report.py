@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 __all__ = ["DataQualityReport", "DroppedRow", "Finding", "Issue"]
@@ -59,6 +60,25 @@ class DataQualityReport(_Frozen):
     missing: dict[str, int]  # canonical column -> missing values after parsing
     findings: list[Finding]
     dropped: list[DroppedRow]
+
+    def findings_table(self) -> pl.DataFrame:
+        """One row per finding, headed and worded for people; blank where nothing applies."""
+        return pl.DataFrame(
+            {
+                "Finding": [_ISSUE_TEXT[f.issue] for f in self.findings],
+                "Column": [f.column or "whole rows" for f in self.findings],
+                "Rows": [f.count for f in self.findings],
+                "What was done": [f.action for f in self.findings],
+                "Example": [f.example or "" for f in self.findings],
+            },
+            schema={
+                "Finding": pl.String,
+                "Column": pl.String,
+                "Rows": pl.Int64,
+                "What was done": pl.String,
+                "Example": pl.String,
+            },
+        )
 
     def render(self) -> str:
         """The report as plain text for a terminal."""

@@ -195,3 +195,15 @@ def test_numeric_ids_are_kept_as_text(tmp_path: Path) -> None:
     path = write_csv(tmp_path, [{}], n=1)
     path.write_text(path.read_text().replace("C1,", "10001,").replace("P0,", "10002.0,"))
     assert load_customers(path).frame.get_column(ID_COLUMN).to_list() == ["10001", "10002"]
+
+
+def test_the_findings_table_reads_as_words_with_blanks_not_none(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [{"MINIMUM_PAYMENTS": ""}, {}, {"BALANCE": "-5"}], n=1)
+    path.write_text(path.read_text() + path.read_text().splitlines()[2] + "\n")  # a duplicate
+    table = load_customers(path).report.findings_table()
+    assert table.columns == ["Finding", "Column", "Rows", "What was done", "Example"]
+    rows = {(r["Finding"], r["Column"]): r for r in table.iter_rows(named=True)}
+    assert rows[("missing values", "MINIMUM_PAYMENTS")]["Example"] == ""
+    assert rows[("exact duplicate rows", "whole rows")]["Rows"] == 1
+    assert rows[("negative amounts", "BALANCE")]["Example"].startswith("row 4")
+    assert table.null_count().sum_horizontal().item() == 0
