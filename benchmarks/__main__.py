@@ -314,12 +314,14 @@ def main() -> None:
             else None
         )
         app = bench_app(args.repeats) if "app" not in skip else None
-    print(
-        f"`segment --algorithm kmeans --k 4` against the notebook baseline: median of "
-        f"{args.repeats}, {os.cpu_count()} cores\n"
-    )
-    print_table(list(by_size.values()))
-    print("\nEvery target, from the same run:\n")
+    if by_size:
+        print(
+            f"`segment --algorithm kmeans --k 4` against the notebook baseline: median of "
+            f"{args.repeats}, {os.cpu_count()} cores\n"
+        )
+        print_table(list(by_size.values()))
+        print()
+    print("Every target, from the same run:\n")
     print("| target | measured | goal | met |\n|---|---:|---|---|")
     for row in targets(by_size, auto_k, compare, stream, app):
         print("| " + " | ".join(row) + " |")
