@@ -34,8 +34,9 @@ lint: $(VENV)/.dev-installed
 test: $(VENV)/.dev-installed chromium lint
 	$(BIN)/pytest
 
+# `make bench BENCH_ARGS="--dir DIR"` keeps the generated files for another run.
 bench: $(VENV)/.dev-installed
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
