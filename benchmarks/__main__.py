@@ -1,6 +1,6 @@
 """Benchmark `segmenter segment` against the notebook baseline on synthetic customers.
 
-    make bench                                   # everything, about 25 minutes on 2 cores
+    make bench                                   # everything: about 25 minutes on 2 cores
     python -m benchmarks --sizes 1M --skip stream,app    # a quicker look
     python -m benchmarks --sizes "" --skip auto-k,compare,app --stream-rows 1000000
 
@@ -299,6 +299,8 @@ def main() -> None:
     unknown = [s for s in sizes if s not in SIZES or s == "100M"]
     if unknown:
         parser.error(f"unknown size(s) {unknown}; use 100k, 1M, 10M (100M is the stream part)")
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if skip - set(PARTS):
         parser.error(f"unknown part(s) {sorted(skip - set(PARTS))}; parts: {', '.join(PARTS)}")
@@ -321,10 +323,12 @@ def main() -> None:
         )
         print_table(list(by_size.values()))
         print()
-    print("Every target, from the same run:\n")
-    print("| target | measured | goal | met |\n|---|---:|---|---|")
-    for row in targets(by_size, auto_k, compare, stream, app):
-        print("| " + " | ".join(row) + " |")
+    measured = targets(by_size, auto_k, compare, stream, app)
+    if measured:
+        print("Every target, from the same run:\n")
+        print("| target | measured | goal | met |\n|---|---:|---|---|")
+        for row in measured:
+            print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

@@ -240,6 +240,7 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo("interrupted", err=True)
         sys.exit(130)
     finally:
-        # The work is done and written: spare the interpreter's exit its sweep over every
-        # object of numpy, scikit-learn and Polars (a third of a second, measured).
-        gc.freeze()
+        if argv is None:  # run as the program, which exits next (code calling main() goes on)
+            # The work is done and written: spare the interpreter's exit its sweep over every
+            # object of NumPy, scikit-learn and Polars (a third of a second, measured).
+            gc.freeze()

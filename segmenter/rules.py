@@ -18,6 +18,8 @@ __all__ = ["RULE_FEATURES", "Condition", "segment_rules"]
 RULE_FEATURES: tuple[str, ...] = (*FEATURE_COLUMNS, *NUMERIC_MEASURES)
 MAX_DEPTH = 3  # three conditions at most: still a rule a marketer can read aloud
 MIN_LEAF_SHARE = 0.01  # leaves under 1 % of the book (or 10 % of the segment) are noise
+# A segment this small grows its rule tree on all its members; larger ones are well sampled.
+MIN_RULE_MEMBERS = 1_000
 
 
 @dataclass(frozen=True)
@@ -49,13 +51,17 @@ def segment_rules(
     """Per segment id: the conditions of its best surrogate rule and the rule's precision."""
     x = data.select(RULE_FEATURES).cast(pl.Float64).fill_null(float("nan")).to_numpy()
     # Above RULE_ROWS rows the trees grow on a seeded sample (a depth-3 tree's splits are
-    # settled long before); every rule is then judged on all rows.
-    grown = sample_rows(len(labels), RULE_ROWS, seed=seed, purpose=Purpose.RULES)
-    x_grown = x if grown.size == len(labels) else x[grown]
+    # settled long before); a small segment's tree also sees all its members, so it can still
+    # earn a rule. Every rule is then judged on all rows.
+    sampled = sample_rows(len(labels), RULE_ROWS, seed=seed, purpose=Purpose.RULES)
 
     def rule(sid: int) -> tuple[list[str], float | None]:
         target = labels == sid
-        return _best_rule(x, target, _leaf_paths(x_grown, target[grown], seed=seed))
+        rows = sampled
+        if sampled.size < len(labels) and np.sum(target) <= MIN_RULE_MEMBERS:
+            rows = np.union1d(sampled, np.flatnonzero(target))
+        grown = x if rows.size == len(labels) else x[rows]
+        return _best_rule(x, target, _leaf_paths(grown, target[rows], seed=seed))
 
     # One tree per segment, each independent of the others: they grow side by side.
     return dict(zip(ids, parallel_map(rule, ids), strict=True))
@@ -67,8 +73,8 @@ def _leaf_paths(x: np.ndarray, target: np.ndarray, *, seed: int) -> list[list[Co
         max_depth=MAX_DEPTH,
         # Balanced weights: a 5 % segment still gets leaves of its own.
         class_weight="balanced",
-        min_samples_leaf=max(
-            1, min(math.ceil(MIN_LEAF_SHARE * len(target)), math.ceil(0.1 * np.sum(target)))
+        min_samples_leaf=min(
+            math.ceil(MIN_LEAF_SHARE * len(target)), math.ceil(0.1 * np.sum(target))
         ),
         random_state=seed,
     ).fit(x, target)

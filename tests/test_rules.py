@@ -81,12 +81,13 @@ def test_above_rule_rows_trees_grow_on_a_sample_and_precision_counts_every_row(
     assert grown == segment_rules(features(BALANCE=balance), labels, [0, 1], seed=3)
 
 
-def test_a_segment_missing_from_the_rule_sample_gets_no_rule(
+def test_a_small_segment_grows_its_tree_on_all_its_members(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # One customer of a thousand stands apart; a sample of 10 would almost surely miss them.
     labels = np.array([1] * 999 + [0])
     balance = [100.0] * 999 + [5000.0]
     monkeypatch.setattr(rules_module, "RULE_ROWS", 10)
     assert 999 not in sample_rows(1000, 10, seed=0, purpose=Purpose.RULES)
     found = segment_rules(features(BALANCE=balance), labels, [0, 1], seed=0)
-    assert found[0] == ([], None)
+    assert found[0] == (["balance > 3,000"], 1.0)
