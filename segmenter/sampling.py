@@ -80,12 +80,23 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def _one_thread() -> threadpool_limits:
+    """One OpenMP thread for the calling thread only.
+
+    OpenMP's limit belongs to each thread, so workers set their own. BLAS's is one setting for
+    the whole process: the entry points (`run_segmentation`, `run_comparison`, the streamed
+    assignment) set it around all their work; workers entering and leaving it at once would
+    race and could leave it changed for good.
+    """
+    return threadpool_limits(limits=1, user_api="openmp")
+
+
 def in_background(work: Callable[[], R]) -> Callable[[], R]:
     """Start `work` on its own single-threaded thread; call the result to wait for its value."""
     pool = ThreadPoolExecutor(max_workers=1)
 
     def single() -> R:
-        with threadpool_limits(limits=1):
+        with _one_thread():
             return work()
 
     future = pool.submit(single)
@@ -96,12 +107,13 @@ def in_background(work: Callable[[], R]) -> Callable[[], R]:
 def parallel_map(work: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
     """`map(work, items)` on `WORKERS` threads, results in input order.
 
-    Each job runs with one BLAS and one OpenMP thread (native code releases the GIL, so the
-    jobs really overlap); a job's result is the same as it would be run alone.
+    Each job runs with one OpenMP thread, and BLAS is held to one by the caller (native code
+    releases the GIL, so the jobs really overlap); a job's result is the same as it would be
+    run alone.
     """
 
     def single(item: T) -> R:
-        with threadpool_limits(limits=1):
+        with _one_thread():
             return work(item)
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:

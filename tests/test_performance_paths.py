@@ -11,6 +11,7 @@ from polars.testing import assert_frame_equal
 from segmenter_fixtures import toy_frame, toy_groups
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
+from threadpoolctl import threadpool_info
 
 from segmenter import algorithms, comparison, evaluation, features, pipeline, selection
 from segmenter.comparison import run_comparison
@@ -158,3 +159,15 @@ def test_a_large_book_is_compared_on_one_sample_for_every_algorithm(
     for run in (runs[1], on_the_sample):
         assert_frame_equal(run.table().drop("fit_seconds"), runs[0].table().drop("fit_seconds"))
         assert_frame_equal(run.agreement(), runs[0].agreement())
+
+
+def test_parallel_jobs_leave_the_process_blas_threads_as_they_found_them() -> None:
+    # BLAS's thread count is one setting for the whole process: workers that each set and
+    # restored it raced, and left a long-lived app single-threaded for good.
+    def blas_threads() -> list[int]:
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    for _ in range(10):
+        list(parallel_map(lambda i: np.linalg.svd(np.eye(150) * (i + 1))[1][0], range(8)))
+    assert blas_threads() == before
