@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 
 from segmenter.schema import FEATURE_COLUMNS, FREQUENCY_COLUMNS, ID_COLUMN
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m segmenter ARGS` in a child process, without the developer's LLM settings."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SEGMENTER_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "segmenter", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        env={**base, **(env or {})},
+        timeout=120,
+    )
+
 
 # Three kinds of card holder, far apart after log1p and scaling. Unlisted columns are 0,
 # frequencies are shares in [0, 1], TENURE is 12.

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "segmenter", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-    )
+from segmenter_fixtures import run_cli
 
 
 @pytest.mark.parametrize(
@@ -32,7 +19,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_refused_files_exit_2_with_one_line(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "in.csv"
     path.write_bytes(content)
-    done = run("validate", str(path))
+    done = run_cli("validate", str(path))
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.count("\n") == 1
@@ -41,18 +28,18 @@ def test_refused_files_exit_2_with_one_line(tmp_path: Path, content: bytes, mess
 
 
 def test_missing_file_exits_2() -> None:
-    done = run("validate", "no/such/file.csv")
+    done = run_cli("validate", "no/such/file.csv")
     assert (done.returncode, done.stderr) == (2, "error: no/such/file.csv: no such file\n")
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_bytes(b"")
-    done = run("--debug", "validate", str(path))
+    done = run_cli("--debug", "validate", str(path))
     assert done.returncode != 0
     assert "Traceback" in done.stderr
 
 
 def test_usage_errors_exit_2() -> None:
-    assert run("validate").returncode == 2
-    assert run("no-such-command").returncode == 2
+    assert run_cli("validate").returncode == 2
+    assert run_cli("no-such-command").returncode == 2

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from segmenter_fixtures import run_cli
 
 from segmenter.io import LoadedCustomers, load_customers
 from segmenter.schema import ID_COLUMN
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -100,13 +97,7 @@ def test_resaved_copies_load_to_the_same_frame(
 
 
 def test_validate_command_prints_the_report(real_data_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "segmenter", "validate", str(real_data_path)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-    )
+    done = run_cli("validate", str(real_data_path))
     assert done.returncode == 0, done.stderr
     assert "8,950 read, 8,950 kept" in done.stdout
     assert "MINIMUM_PAYMENTS: 313 missing values" in done.stdout

@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 from llm_server import answer, running_server
 from narratives_fixtures import customer_ids, noisy_run, write_run_dir
+from segmenter_fixtures import run_cli
 
 from narratives.brief import Brief, write_brief
 from narratives.rules import RuleBasedWriter
 from narratives.shelf import Shelf
 from segmenter.errors import InputError
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SEGMENTER_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "segmenter", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-        env={**base, **(env or {})},
-        timeout=60,
-    )
-
 
 def test_offline_brief_with_audiences_and_json(tmp_path: Path) -> None:
     run_dir = write_run_dir(tmp_path / "run")
     out = tmp_path / "out" / "brief.md"
-    done = run("brief", str(run_dir), "--out", str(out), "--offline")
+    done = run_cli("brief", str(run_dir), "--out", str(out), "--offline")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Narratives: rule-based\n")
     assert "Narratives: rule-based" in out.read_text(encoding="utf-8")
@@ -55,7 +38,7 @@ def test_offline_brief_with_audiences_and_json(tmp_path: Path) -> None:
 
 def test_brief_without_a_key_is_rule_based(tmp_path: Path) -> None:
     run_dir = write_run_dir(tmp_path / "run")
-    done = run("brief", str(run_dir), "--out", str(tmp_path / "brief.html"))
+    done = run_cli("brief", str(run_dir), "--out", str(tmp_path / "brief.html"))
     assert done.returncode == 0, done.stderr
     assert "Narratives: rule-based" in (tmp_path / "brief.html").read_text(encoding="utf-8")
 
@@ -71,7 +54,7 @@ def test_brief_with_an_llm_server_from_the_environment(tmp_path: Path) -> None:
             "SEGMENTER_LLM_MODEL": "test-model",
             "SEGMENTER_LLM_BUDGET_SECONDS": "20",
         }
-        done = run("brief", str(run_dir), "--out", str(out), env=env)
+        done = run_cli("brief", str(run_dir), "--out", str(out), env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Narratives: test-model\n")
     assert (
@@ -89,7 +72,7 @@ def test_brief_with_an_llm_server_from_the_environment(tmp_path: Path) -> None:
     ],
 )
 def test_refusals_exit_2_with_one_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
-    done = run(
+    done = run_cli(
         "brief",
         str(tmp_path / "nothing-here"),
         *(a.replace("brief.", f"{tmp_path}/brief.") for a in args),
