@@ -37,6 +37,7 @@ from segmenter import chart_data, charts
 from segmenter.algorithms import ALGORITHMS
 from segmenter.comparison import run_comparison
 from segmenter.errors import InputError
+from segmenter.files import csv_bytes
 from segmenter.io import parse_table
 from segmenter.measures import label
 from segmenter.model import SegmentModel, score
@@ -597,7 +598,7 @@ def score_view(key: RunKey, run: Segmentation | None) -> None:
     st.dataframe(result.head(1_000), hide_index=True)
     st.download_button(
         "Download the scored customers (CSV)",
-        data=result.write_csv(),
+        data=csv_bytes(result),  # spreadsheet-safe, as every CSV the product writes
         file_name="scores.csv",
         mime="text/csv",
         key="download_scores",
