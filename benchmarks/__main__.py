@@ -213,8 +213,8 @@ def bench_app(repeats: int) -> dict[str, float]:
     times = measure(repeats)
     for t in times:
         print(
-            f"  app: personas {t.first_paint_to_personas:.2f} s, k 4->5 "
-            f"{t.k_change_fresh:.2f} s, 5->4 {t.k_change_cached:.2f} s",
+            f"  app: personas {t.first_paint_to_personas:.2f} s, k auto->5 "
+            f"{t.k_change_fresh:.2f} s, 5->auto {t.k_change_cached:.2f} s",
             file=sys.stderr,
         )
     return {

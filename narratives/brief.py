@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from narratives.audiences import read_assignments, write_audiences
 from narratives.context import MIN_SEGMENT_SIZE, RunContext, SegmentContext, build_context
-from narratives.personas import RULE_BASED, Persona, PersonaWriter
+from narratives.personas import Persona, PersonaWriter, authorship
 from narratives.shelf import Shelf
 from narratives.templates import render, templates_hash
 from segmenter.errors import InputError
@@ -46,6 +46,7 @@ class Section(BaseModel):
     persona: Persona
     audience_file: str | None
     audience_size: int | None
+    sources: tuple[str, ...] = ()  # where the persona's figures come from: note [n] is n-1
 
 
 class Brief(BaseModel):
@@ -55,7 +56,8 @@ class Brief(BaseModel):
 
     generated_at: datetime
     generation_seconds: float
-    narratives: str  # "rule-based" or the LLM's model name
+    narratives: str  # the LLM's model name when it wrote a persona that passed, else "rule-based"
+    narratives_note: str | None = None  # what happened to the LLM, when it was asked
     run: RunContext
     sections: tuple[Section, ...]
     disclaimer: str
@@ -111,13 +113,16 @@ def write_brief(
     profiles, assignments_path = run_dir / "profiles.json", run_dir / "assignments.csv"
     context = build_context(_read_run(profiles), min_size=min_size)
     assignments = read_assignments(assignments_path)
-    personas = {p.segment_id: p for p in writer.write(context)}
+    written = writer.write(context)
+    personas = {p.segment_id: p for p in written}
+    credit = authorship(written, model=writer.label, endpoint=writer.endpoint)
     out.parent.mkdir(parents=True, exist_ok=True)
     counts = write_audiences(assignments, context, out.parent / "audiences")
     brief = Brief(
         generated_at=clock(),
         generation_seconds=round(time.monotonic() - started, 2),
-        narratives=writer.label,
+        narratives=credit.label,
+        narratives_note=credit.note,
         run=context,
         sections=tuple(
             Section(
@@ -125,6 +130,7 @@ def write_brief(
                 persona=personas[s.id],
                 audience_file=f"audiences/segment-{s.id}.csv" if s.id in counts else None,
                 audience_size=counts.get(s.id),
+                sources=tuple(personas[s.id].footnoted()[1]),
             )
             for s in context.segments
         ),
@@ -135,7 +141,7 @@ def write_brief(
             segmentation_model_sha256=_sha256(run_dir / "model.skops"),
             templates_sha256=templates_hash(),
             shelf_sha256=shelf.sha256,
-            narratives_model=None if writer.label == RULE_BASED else writer.label,
+            narratives_model=credit.model,
         ),
     )
     # Both rendered before either replaces an old file: no brief.json of one run beside the

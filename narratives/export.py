@@ -30,13 +30,20 @@ MODEL, ASSIGNMENTS, PROFILES = "model.skops", "assignments.csv", "profiles.json"
 class FixedPersonas:
     """A persona writer that hands back personas already written (e.g. by the LLM, earlier)."""
 
-    def __init__(self, personas: Sequence[Persona], *, label: str) -> None:
+    def __init__(
+        self, personas: Sequence[Persona], *, label: str, endpoint: str | None = None
+    ) -> None:
         self._personas = list(personas)
         self._label = label
+        self._endpoint = endpoint
 
     @property
     def label(self) -> str:
         return self._label
+
+    @property
+    def endpoint(self) -> str | None:
+        return self._endpoint
 
     def write(self, context: RunContext) -> list[Persona]:
         """The stored personas; they must be those of this context's segments."""
@@ -68,13 +75,14 @@ def export_files(
     *,
     narratives: str,
     shelf: Shelf,
+    endpoint: str | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ExportFiles:
     """The run's files, the brief (Markdown, HTML, JSON) and the audience lists, in memory."""
     with tempfile.TemporaryDirectory(prefix="segmenter-export-") as tmp:
         root = Path(tmp)
         write_segmentation(run, root)
-        writer = FixedPersonas(personas, label=narratives)
+        writer = FixedPersonas(personas, label=narratives, endpoint=endpoint)
         brief = write_brief(root, root / BRIEF_MD, writer=writer, shelf=shelf, clock=clock)
         (root / BRIEF_HTML).write_text(render_brief(brief, suffix=".html"), encoding="utf-8")
         paths = sorted(p for p in root.rglob("*") if p.is_file())

@@ -22,6 +22,7 @@ from narratives.context import RunContext, SegmentContext
 from narratives.personas import Persona, PersonaDraft, draft_schema
 from narratives.rules import RuleBasedWriter, recommendation
 from narratives.shelf import ProductMatch
+from narratives.sources import sources_of
 from narratives.templates import render
 
 __all__ = ["PERSONA_TEMPLATE", "SYSTEM_TEMPLATE", "OpenAIWriter", "describe", "make_client"]
@@ -103,6 +104,11 @@ class OpenAIWriter:
     @property
     def label(self) -> str:
         return self.model
+
+    @property
+    def endpoint(self) -> str | None:
+        """The server's host, to say where personas were asked (never the key)."""
+        return self.client.base_url.host or None
 
     def write(self, context: RunContext) -> list[Persona]:
         """One persona per segment; whatever is not answered and checked in time is rule-based."""
@@ -211,17 +217,21 @@ class OpenAIWriter:
         else:
             if self.cache and not cached and content:
                 self.cache.put(key, model=self.model, content=content)
-            return self._from_draft(draft, segment, matches)
+            return self._from_draft(draft, segment, context, matches)
         log.warning("segment %d: %s; using the rule-based persona", segment.id, reason)
         return self.fallback.persona(segment, context, reason=reason)
 
     def _from_draft(
-        self, draft: PersonaDraft, segment: SegmentContext, matches: tuple[ProductMatch, ...]
+        self,
+        draft: PersonaDraft,
+        segment: SegmentContext,
+        context: RunContext,
+        matches: tuple[ProductMatch, ...],
     ) -> Persona:
         by_id = {m.product.id: m for m in matches}
         return Persona(
             segment_id=segment.id,
-            persona_name=draft.persona_name.strip(),
+            persona_name=segment.title,  # the vocabulary's, as for rule-based personas
             summary=draft.summary.strip(),
             traits=tuple(draft.traits),
             needs=tuple(draft.needs),
@@ -231,4 +241,5 @@ class OpenAIWriter:
             channels=tuple(draft.channels),
             messages=tuple(draft.messages),
             source="llm",
+            sources=tuple(sources_of(segment, context, matches)),
         )

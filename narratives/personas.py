@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from narratives.context import RunContext
 from narratives.shelf import Evidence
+from narratives.sources import Cited, Source, footnoted
 
 __all__ = [
     "RULE_BASED",
+    "Authorship",
     "Persona",
     "PersonaDraft",
     "PersonaWriter",
     "ProductPick",
     "Recommendation",
+    "authorship",
     "draft_schema",
 ]
 
@@ -36,9 +40,11 @@ class ProductPick(_Answer):
 
 
 class PersonaDraft(_Answer):
-    """What the LLM returns for one segment (validated, then checked against the context)."""
+    """What the LLM returns for one segment (validated, then checked against the context).
 
-    persona_name: str
+    No title: a segment's name and persona title come from the vocabulary, for every writer.
+    """
+
     summary: str
     traits: list[str]
     needs: list[str]
@@ -85,12 +91,68 @@ class Persona(BaseModel):
     messages: tuple[str, ...]
     source: Literal["llm", "rule-based"]
     fallback_reason: str | None = None  # why an LLM run used the rule-based persona here
+    # What its numbers may come from (narratives.sources); not written out: the brief keeps the
+    # sources its figures cite (Section.sources), not every value they might have cited.
+    sources: tuple[Source, ...] = Field(default=(), exclude=True)
+
+    def footnoted(self) -> tuple[dict[str, list[Cited]], list[str]]:
+        """The descriptive fields with their figures marked [n], and the sources they cite.
+
+        Channels and campaign lines are left as written: marketers reuse them verbatim.
+        """
+        fields = {
+            "summary": [self.summary],
+            "traits": list(self.traits),
+            "needs": list(self.needs),
+            "products": [p.rationale for p in self.products],
+        }
+        cited, notes = footnoted([t for texts in fields.values() for t in texts], self.sources)
+        out: dict[str, list[Cited]] = {}
+        for name, texts in fields.items():
+            out[name], cited = cited[: len(texts)], cited[len(texts) :]
+        return out, notes
 
 
 class PersonaWriter(Protocol):
-    """Writes one persona per segment of a run; `label` names it in the brief."""
+    """Writes one persona per segment of a run; `label` names it, `endpoint` is its host."""
 
     @property
     def label(self) -> str: ...
 
+    @property
+    def endpoint(self) -> str | None: ...
+
     def write(self, context: RunContext) -> list[Persona]: ...
+
+
+class Authorship(BaseModel):
+    """Who wrote a run's personas: the model only when it wrote some that passed the checks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str  # the model's name, or "rule-based"
+    model: str | None  # None when no persona of the run is the model's
+    note: str | None  # what happened to the LLM, in one sentence, when it was asked
+
+
+def authorship(personas: Sequence[Persona], *, model: str, endpoint: str | None) -> Authorship:
+    """Credit the model only for personas it wrote; say why the others are rule-based."""
+    written = sum(p.source == "llm" for p in personas)
+    reasons = sorted(
+        {
+            p.fallback_reason
+            for p in personas
+            if p.fallback_reason and "not sent" not in p.fallback_reason
+        }
+    )
+    where = f"{model} at {endpoint}" if endpoint else model
+    if model == RULE_BASED or (not written and not reasons):
+        return Authorship(label=RULE_BASED, model=None, note=None)
+    if not written:
+        asked = f"rule-based: {where} was asked, but {'; '.join(reasons)}"
+        return Authorship(label=RULE_BASED, model=None, note=asked)
+    partly = (
+        f"{written} of {len(personas)} personas written by {where}; the others are "
+        f"rule-based ({'; '.join(reasons)})"
+    )
+    return Authorship(label=model, model=model, note=partly if reasons else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from narratives.context import RunContext, SegmentContext
 from narratives.personas import RULE_BASED, Persona, Recommendation
 from narratives.shelf import ProductMatch, Shelf
+from narratives.sources import sources_of
 from narratives.templates import render_lines
 
 __all__ = ["RULES_TEMPLATE", "RuleBasedWriter", "recommendation"]
@@ -36,6 +37,10 @@ class RuleBasedWriter:
     def label(self) -> str:
         return RULE_BASED
 
+    @property
+    def endpoint(self) -> str | None:
+        return None
+
     def write(self, context: RunContext) -> list[Persona]:
         """One persona per segment of the run."""
         return [self.persona(segment, context) for segment in context.segments]
@@ -47,7 +52,10 @@ class RuleBasedWriter:
         matches = self.shelf.match(segment, limit=self.max_products)
 
         def lines(macro: str) -> tuple[str, ...]:
-            return tuple(render_lines(RULES_TEMPLATE, macro, segment, matches, context))
+            # No line twice: two needs or products may share a wording.
+            return tuple(
+                dict.fromkeys(render_lines(RULES_TEMPLATE, macro, segment, matches, context))
+            )
 
         return Persona(
             segment_id=segment.id,
@@ -57,7 +65,10 @@ class RuleBasedWriter:
             needs=lines("needs"),
             products=tuple(
                 recommendation(
-                    m, rationale=" ".join(render_lines(RULES_TEMPLATE, "rationale", m, segment))
+                    m,
+                    rationale=" ".join(
+                        render_lines(RULES_TEMPLATE, "rationale", m, segment, self.shelf)
+                    ),
                 )
                 for m in matches
             ),
@@ -65,4 +76,5 @@ class RuleBasedWriter:
             messages=lines("messages"),
             source="rule-based",
             fallback_reason=reason,
+            sources=tuple(sources_of(segment, context, matches)),
         )

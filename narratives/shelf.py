@@ -68,6 +68,9 @@ class Product(_Strict):
     description: str
     message: str  # a line a marketer may reuse in a campaign
     priority: int = 1  # among products that fit, a higher priority comes first
+    credit: bool = False  # new borrowing: offered to a strained segment only with affordability
+    help: bool = False  # help for customers under strain: comes first for a strained segment
+    not_with_needs: tuple[str, ...] = ()  # never offered to a segment with one of these needs
     risk_notes: str
     disclaimer: str
     conditions: tuple[Condition, ...] = Field(min_length=1)
@@ -86,6 +89,8 @@ class Shelf(_Strict):
 
     name: str
     disclaimer: str
+    # How a credit product is framed for a segment showing financial strain.
+    affordability: str = "Only after a full affordability check, and after help with the balance."
     products: tuple[Product, ...] = Field(min_length=1)
     sha256: str = ""
 
@@ -99,11 +104,21 @@ class Shelf(_Strict):
         return next((p for p in self.products if p.id == product_id), None)
 
     def match(self, segment: SegmentContext, *, limit: int = 3) -> tuple[ProductMatch, ...]:
-        """Products whose conditions all hold, by priority then strength (coarse: none)."""
+        """Products whose conditions all hold and that the segment's needs allow.
+
+        By priority then strength; for a segment showing strain, help comes first and credit
+        last. Coarse segments (too small, or unassigned) get none.
+        """
         if segment.coarse:
             return ()
-        found = [m for p in self.products if (m := _match(p, segment)) is not None]
-        found.sort(key=lambda m: (-m.product.priority, -m.strength))  # stable: ties keep file order
+        allowed = [p for p in self.products if not set(p.not_with_needs) & set(segment.needs)]
+        found = [m for p in allowed if (m := _match(p, segment)) is not None]
+
+        def order(m: ProductMatch) -> tuple[int, int, float]:
+            policy = (not m.product.help) - (not m.product.credit) if segment.strain else 0
+            return (policy, -m.product.priority, -m.strength)
+
+        found.sort(key=order)  # stable: ties keep file order
         return tuple(found[:limit])
 
 

@@ -5,31 +5,44 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-__all__ = ["PROMPTS_DIR", "environment", "fmt", "render", "render_lines", "templates_hash"]
+from segmenter.vocabulary import Units, default_vocabulary
+
+__all__ = [
+    "PROMPTS_DIR",
+    "environment",
+    "fmt",
+    "plain_markdown",
+    "render",
+    "render_lines",
+    "templates_hash",
+]
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 
-# How a figure of each kind reads: money in whole units, shares as percentages.
-_KIND_FORMATS = {
-    "money": lambda v: f"${v:,.0f}",
-    "share": lambda v: f"{v * 100:.0f}%",
-    "count": lambda v: f"{v:,.1f}",
-    "months": lambda v: f"{v:.1f}",
-    "ratio": lambda v: f"{v:,.1f}",
+# How a figure of each kind reads: money in whole units, shares as percentages; the currency
+# and the unit of tenure come from the vocabulary's [units].
+_KIND_FORMATS: dict[str, Callable[[float, Units], str]] = {
+    "money": lambda v, u: f"{u.currency}{v:,.0f}",
+    "share": lambda v, u: f"{v * 100:.0f}%",
+    "count": lambda v, u: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}",
+    "months": lambda v, u: f"{v:.1f} {u.tenure}",
+    "ratio": lambda v, u: f"{v:,.1f}",
 }
 
 
-def fmt(value: float | None, kind: str = "ratio") -> str:
+def fmt(value: float | None, kind: str = "ratio", units: Units | None = None) -> str:
     """A statistic as the brief and the prompts print it; an em dash when unknown."""
     if value is None:
         return "—"
-    return _KIND_FORMATS.get(kind, _KIND_FORMATS["ratio"])(value)
+    spell = _KIND_FORMATS.get(kind, _KIND_FORMATS["ratio"])
+    return spell(value, units or default_vocabulary().units)
 
 
 def _times(value: float | None) -> str:
@@ -58,6 +71,15 @@ def _md(text: str) -> str:
     return _TAG_OPEN.sub("&lt;", " ".join(str(text).split()))
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>$~:.-])")
+
+
+def plain_markdown(text: str) -> str:
+    """Text shown through a Markdown renderer exactly as written: every Markdown character
+    escaped, so no link, image, heading or formula ("$1 ... $2") is made from it."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
 def _md_cell(text: str) -> str:
     return _md(text).replace("|", "\\|")
 
@@ -73,6 +95,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
+    env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     env.filters.update(
         fmt=fmt,
         times=_times,

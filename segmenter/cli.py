@@ -92,6 +92,7 @@ def segment(
     from segmenter.io import load_customers
     from segmenter.pipeline import parse_k, run_segmentation, write_segmentation
     from segmenter.streaming import STREAM_ROWS, parquet_rows, segment_streaming
+    from segmenter.verdict import profile_verdict
 
     get_algorithm(algorithm)  # refuse bad options before reading the file
     n_segments = parse_k(k)
@@ -124,6 +125,8 @@ def segment(
         typer.echo(profile.k_selection.explanation)
     if profile.fit_note:
         typer.echo(profile.fit_note)
+    verdict = profile_verdict(profile)
+    typer.echo(f"Confidence in this segmentation: {verdict.level}. {verdict.sentence}")
     typer.echo(f"wrote assignments.csv, profiles.json and model.skops to {out}")
 
 
@@ -220,6 +223,8 @@ def brief(
     )
     done = write_brief(run_dir, out, writer=writer, shelf=shelf)
     typer.echo(f"Narratives: {done.narratives}")
+    if done.narratives_note:
+        typer.echo(done.narratives_note)
     for section in done.sections:
         if section.persona.fallback_reason and not section.segment.coarse:
             reason = section.persona.fallback_reason

@@ -43,7 +43,7 @@ class ComparisonRun:
 
     def table(self) -> pl.DataFrame:
         """comparison.csv as a frame: one row per algorithm, the contract's columns in order."""
-        kinds = {"algorithm": pl.String, "k": pl.Int64}
+        kinds = {"algorithm": pl.String, "k": pl.Int64, "verdict": pl.String}
         schema = {c: kinds.get(c, pl.Float64) for c in COMPARISON_COLUMNS}
         return pl.DataFrame(self.comparison.rows(), schema=schema).select(COMPARISON_COLUMNS)
 

@@ -95,10 +95,16 @@ def quality(
     the two others one of `METRIC_ROWS` rows above that many.
     """
     noise_share = float(np.mean(labels == NOISE))
+    assigned = labels[labels != NOISE]
+    largest = _r(np.bincount(assigned).max() / labels.size) if assigned.size else 0.0
     groups = np.unique(labels).size
     if not 2 <= groups < labels.size:
         return Metrics(
-            silhouette=None, calinski_harabasz=None, davies_bouldin=None, noise_share=noise_share
+            silhouette=None,
+            calinski_harabasz=None,
+            davies_bouldin=None,
+            noise_share=noise_share,
+            largest_share=largest,
         ), {}
     rows = np.arange(labels.size)
     if labels.size > max_rows:
@@ -118,6 +124,7 @@ def quality(
         calinski_harabasz=_r(calinski_harabasz_score(X_m, labels_m)) if both else None,
         davies_bouldin=_r(davies_bouldin_score(X_m, labels_m)) if both else None,
         noise_share=_r(noise_share),
+        largest_share=largest,
     )
     return metrics, per_label
 

@@ -6,7 +6,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from segmenter.schema import COUNT_COLUMNS, FEATURE_COLUMNS, MONEY_COLUMNS
+from segmenter.schema import COUNT_COLUMNS, FEATURE_COLUMNS, FREQUENCY_COLUMNS, MONEY_COLUMNS
 
 __all__ = [
     "DERIVED_MEASURES",
@@ -15,6 +15,7 @@ __all__ = [
     "PURCHASE_TYPES",
     "SKEWED_MEASURES",
     "add_measures",
+    "kind_of",
     "label",
     "measure_expressions",
 ]
@@ -72,6 +73,24 @@ LABELS: dict[str, str] = {
     PURCHASE_TYPE: "purchase type",
 }
 assert set(LABELS) == {*FEATURE_COLUMNS, *DERIVED_MEASURES}
+
+
+# Kinds decide how a figure is printed and which spellings of it the number check accepts.
+_KINDS: dict[str, str] = {
+    **dict.fromkeys(MONEY_COLUMNS, "money"),
+    **dict.fromkeys(FREQUENCY_COLUMNS, "share"),
+    **dict.fromkeys(COUNT_COLUMNS, "count"),
+    "TENURE": "months",
+    MONTHLY_PURCHASES: "money",
+    MONTHLY_CASH_ADVANCE: "money",
+    LIMIT_USAGE: "share",
+    PAYMENTS_TO_MINIMUM: "ratio",
+}
+
+
+def kind_of(feature: str) -> str:
+    """How a feature's values read: money, share, count, months or ratio."""
+    return _KINDS.get(feature, "ratio")
 
 
 def label(feature: str) -> str:

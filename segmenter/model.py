@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline
 from segmenter.errors import InputError
 from segmenter.features import feature_matrix
 from segmenter.files import write_bytes
+from segmenter.naming import NOISE_NAME
 from segmenter.schema import FEATURE_COLUMNS, ID_COLUMN
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
 MODEL_FORMAT = "card-segmenter/segment-model"
 MODEL_VERSION = 1
 NOISE = -1
-NOISE_NAME = "Unassigned"  # a segment id the model has no name for (noise is named by profiles)
 MAX_UNPACKED = 1 << 30  # a model of ours is a few MB; more is a zip bomb, not a model
 # Types a model of ours may hold beyond skops' defaults. Loading refuses anything else, so a
 # file can never make us build an object we did not expect.

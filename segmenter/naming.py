@@ -1,154 +1,47 @@
-"""Deterministic, unique, human names for segments, from rules over their profiles."""
+"""Segment names and persona titles from the vocabulary's archetypes: unique, and always true.
+
+A segment bears an archetype only when every condition of it holds for the segment. The best
+fitting segment keeps an archetype; another segment that fits it takes its next archetype, and
+when it has none left, both bear the archetype qualified by the measure that separates them
+most ("Cash-advance revolvers, higher balance"). Segments that fit no archetype are named by
+what sets them apart. Same profiles, same names.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import defaultdict
+from typing import Literal
 
-from segmenter.results import SegmentProfile
+from segmenter.facts import stat_fact
+from segmenter.results import Contrast, SegmentProfile
+from segmenter.verdict import DOMINANT_SHARE
+from segmenter.vocabulary import Archetype, Signals, Vocabulary, default_vocabulary
 
-__all__ = ["NAME_RULES", "NOISE_NAME", "NameRule", "assign_names", "fallback_names"]
+__all__ = ["DOMINANT_NAME", "NOISE_NAME", "assign_names", "fallback_names", "signals"]
 
-NOISE_NAME = "Unassigned (noise)"
-
-
-class _Signals:
-    """Effect sizes and purchase-type shares of one profile, with 0 for anything unknown."""
-
-    def __init__(self, profile: SegmentProfile) -> None:
-        self._d = {s.feature: s.effect_size for s in profile.stats}
-        self._types = profile.purchase_type
-
-    def d(self, feature: str) -> float:
-        return self._d.get(feature, 0.0)
-
-    def share(self, purchase_type: str) -> float:
-        return self._types.get(purchase_type, 0.0)
+NOISE_NAME = "Unassigned"  # the one label of customers a density method left in no segment
+# A segment holding most of the book is measured against a small remainder: its effect sizes
+# describe the others, so it bears no archetype.
+DOMINANT_NAME = "Most of the book"
 
 
-@dataclass(frozen=True)
-class NameRule:
-    """A name and how well a profile fits it: a score > 0 is a match, higher is a better fit."""
-
-    name: str
-    score: Callable[[_Signals], float]
-
-
-def _when(condition: bool, score: float) -> float:
-    return score if condition else 0.0
-
-
-def _inactivity(s: _Signals) -> float:
-    return -min(s.d("PURCHASES_FREQUENCY"), s.d("BALANCE_FREQUENCY"))
-
-
-# Effect sizes are standardised (log1p for money and counts): 0.5 is a medium difference.
-# Order matters only to break exact ties: the earlier rule wins.
-NAME_RULES: tuple[NameRule, ...] = (
-    NameRule(
-        "Cash-advance revolvers",
-        lambda s: _when(
-            s.d("CASH_ADVANCE_FREQUENCY") >= 0.5
-            and s.d("CASH_ADVANCE") >= 0.5
-            and s.d("PURCHASES_FREQUENCY") < 0.3,
-            min(s.d("CASH_ADVANCE_FREQUENCY"), s.d("CASH_ADVANCE")),
-        ),
-    ),
-    NameRule(
-        "Heavy card and cash users",
-        lambda s: _when(
-            s.d("CASH_ADVANCE_FREQUENCY") >= 0.5
-            and s.d("CASH_ADVANCE") >= 0.5
-            and s.d("PURCHASES_FREQUENCY") >= 0.3,
-            min(s.d("CASH_ADVANCE_FREQUENCY"), s.d("CASH_ADVANCE"), s.d("PURCHASES_FREQUENCY")),
-        ),
-    ),
-    NameRule(
-        "High-limit full payers",
-        lambda s: _when(
-            s.d("CREDIT_LIMIT") >= 0.5 and s.d("PRC_FULL_PAYMENT") >= 0.5,
-            min(s.d("CREDIT_LIMIT"), s.d("PRC_FULL_PAYMENT")),
-        ),
-    ),
-    NameRule(
-        "Full-paying transactors",
-        lambda s: _when(
-            s.d("PRC_FULL_PAYMENT") >= 0.5
-            and s.d("PURCHASES_FREQUENCY") >= 0.3
-            and s.d("CASH_ADVANCE") <= 0,
-            min(s.d("PRC_FULL_PAYMENT"), s.d("PURCHASES_FREQUENCY")),
-        ),
-    ),
-    NameRule(
-        "Big-ticket spenders",
-        lambda s: _when(
-            s.d("ONEOFF_PURCHASES") >= 0.8 and s.d("PURCHASES") >= 0.5,
-            min(s.d("ONEOFF_PURCHASES"), s.d("PURCHASES")),
-        ),
-    ),
-    NameRule(
-        "Instalment buyers",
-        lambda s: _when(
-            s.d("PURCHASES_INSTALLMENTS_FREQUENCY") >= 0.5 and s.share("instalment") >= 0.4,
-            s.d("PURCHASES_INSTALLMENTS_FREQUENCY") - max(0.0, s.d("ONEOFF_PURCHASES_FREQUENCY")),
-        ),
-    ),
-    NameRule(
-        "All-round active spenders",
-        lambda s: _when(
-            s.d("PURCHASES_FREQUENCY") >= 0.5 and s.share("both") >= 0.5,
-            min(s.d("ONEOFF_PURCHASES_FREQUENCY"), s.d("PURCHASES_INSTALLMENTS_FREQUENCY")),
-        ),
-    ),
-    NameRule(
-        "One-off shoppers",
-        lambda s: _when(
-            s.share("one_off") >= 0.5 and s.d("PURCHASES_INSTALLMENTS_FREQUENCY") <= -0.3,
-            -s.d("PURCHASES_INSTALLMENTS_FREQUENCY"),
-        ),
-    ),
-    NameRule(
-        "Non-purchasing holders",
-        # Frequent cash advances instead of purchases make a revolver, not an idle card.
-        lambda s: _when(
-            s.share("none") >= 0.5
-            and s.d("PURCHASES_FREQUENCY") <= -0.5
-            and s.d("CASH_ADVANCE_FREQUENCY") < 0.5,
-            -s.d("PURCHASES_FREQUENCY"),
-        ),
-    ),
-    NameRule(
-        "Dormant low-balance holders",
-        # Inactive: the balance is rarely updated or the card rarely used for purchases.
-        lambda s: _when(
-            s.d("BALANCE") <= -0.5 and _inactivity(s) >= 0.3 and s.d("CASH_ADVANCE") <= 0.2,
-            min(-s.d("BALANCE"), _inactivity(s)),
-        ),
-    ),
-    NameRule(
-        "Dormant balance carriers",
-        lambda s: _when(
-            s.d("PURCHASES_FREQUENCY") <= -0.5
-            and s.d("CASH_ADVANCE_FREQUENCY") <= 0.2
-            and s.d("BALANCE") >= -0.2,
-            -s.d("PURCHASES_FREQUENCY"),
-        ),
-    ),
-    NameRule(
-        "Revolving minimum payers",
-        lambda s: _when(
-            s.d("LIMIT_USAGE") >= 0.5 and s.d("PAYMENTS_TO_MINIMUM") <= -0.5,
-            min(s.d("LIMIT_USAGE"), -s.d("PAYMENTS_TO_MINIMUM")),
-        ),
-    ),
-    NameRule("Newer accounts", lambda s: _when(s.d("TENURE") <= -1.0, -s.d("TENURE"))),
-)
+def signals(profile: SegmentProfile) -> Signals:
+    """Effect sizes and purchase-type shares of a profile, as archetypes read them."""
+    return Signals(
+        effect_sizes={s.feature: s.effect_size for s in profile.stats},
+        shares=dict(profile.purchase_type),
+    )
 
 
 def fallback_names(profile: SegmentProfile) -> list[str]:
-    """Descriptive names from the top distinctions: "High X, low Y", best pairing first."""
-    highs = [d.label for d in profile.distinctions if d.direction == "high"]
-    lows = [d.label for d in profile.distinctions if d.direction == "low"]
+    """Descriptive names from the top distinctions: "High X, low Y", best pairing first.
+
+    Only distinctions a reader can see in the figures count (segmenter.facts).
+    """
+    stats = {s.feature: s for s in profile.stats}
+    plain = [d for d in profile.distinctions if d.feature in stats and stat_fact(stats[d.feature])]
+    highs = [d.label for d in plain if d.direction == "high"]
+    lows = [d.label for d in plain if d.direction == "low"]
     names = [f"High {h}, low {lo}" for h in highs for lo in lows]
     names += [f"High {h}" for h in highs] + [f"Low {lo}" for lo in lows]
     names += [f"High {a} and {b}" for i, a in enumerate(highs) for b in highs[i + 1 :]]
@@ -156,28 +49,95 @@ def fallback_names(profile: SegmentProfile) -> list[str]:
     return names or ["Typical customers"]
 
 
-def assign_names(profiles: list[SegmentProfile]) -> list[SegmentProfile]:
-    """Give every profile a unique name (noise: NOISE_NAME). Same profiles, same names."""
-    segments = [p for p in profiles if not p.is_noise]
-    # Best fits first: the segment matching a rule best keeps its name, the other tries its
-    # next rule; ties go to the larger segment (lower id), then to the earlier rule.
+def assign_names(
+    profiles: list[SegmentProfile], vocabulary: Vocabulary | None = None
+) -> list[SegmentProfile]:
+    """Every profile with a unique name and title, its archetype and, if shared, its contrast."""
+    vocabulary = vocabulary or default_vocabulary()
+    dominant = [p for p in profiles if not p.is_noise and p.share > DOMINANT_SHARE]
+    segments = [p for p in profiles if not p.is_noise and p not in dominant]
+    sig = {p.id: signals(p) for p in segments}
+    # Best fits first; ties go to the larger segment (lower id), then to the earlier archetype.
     fits = sorted(
-        (-rule.score(_Signals(p)), p.id, r, rule.name)
+        (-a.score(sig[p.id]), p.id, r, a.id)
         for p in segments
-        for r, rule in enumerate(NAME_RULES)
-        if rule.score(_Signals(p)) > 0
+        for r, a in enumerate(vocabulary.archetypes)
+        if a.holds(sig[p.id])
     )
-    names: dict[int, str] = {}
-    taken = {NOISE_NAME}
-    for _, sid, _, name in fits:
-        if sid not in names and name not in taken:
-            names[sid] = name
-            taken.add(name)
-    for p in segments:  # by id: unmatched segments get a descriptive name
-        if p.id not in names:
+    owner: dict[int, str] = {}
+    for _, sid, _, aid in fits:
+        if sid not in owner and aid not in owner.values():
+            owner[sid] = aid
+    groups: dict[str, list[int]] = defaultdict(list)
+    for sid, aid in owner.items():
+        groups[aid].append(sid)
+    for _, sid, _, aid in fits:  # no archetype left: share the best one it fits
+        if sid not in owner:
+            owner[sid] = aid
+            groups[aid].append(sid)
+    by_id = {p.id: p for p in segments}
+    updates: dict[int, dict[str, object]] = {}
+    for aid, members in groups.items():
+        archetype = vocabulary.archetype(aid)
+        assert archetype is not None
+        updates |= _qualified(archetype, [by_id[m] for m in sorted(members)])
+    taken = {str(u["name"]) for u in updates.values()} | {NOISE_NAME}
+    for p in segments:  # by id: segments that fit no archetype get a descriptive name
+        if p.id not in updates:
             free = [n for n in fallback_names(p) if n not in taken]
-            names[p.id] = free[0] if free else f"Segment {p.id}"
-            taken.add(names[p.id])
-    return [
-        p.model_copy(update={"name": NOISE_NAME if p.is_noise else names[p.id]}) for p in profiles
-    ]
+            name = free[0] if free else f"Segment {p.id}"
+            taken.add(name)
+            updates[p.id] = {"name": name, "title": name, "archetype": None, "contrast": None}
+    for p in dominant:
+        updates[p.id] = {"name": DOMINANT_NAME, "title": DOMINANT_NAME, "archetype": None}
+    noise = {"name": NOISE_NAME, "title": NOISE_NAME, "archetype": None, "contrast": None}
+    return [p.model_copy(update=noise if p.is_noise else updates[p.id]) for p in profiles]
+
+
+def _qualified(archetype: Archetype, members: list[SegmentProfile]) -> dict[int, dict[str, object]]:
+    """Names of the segments bearing one archetype; several are told apart by a measure."""
+    if len(members) == 1:
+        only = members[0].id
+        return {
+            only: {
+                "name": archetype.name,
+                "title": archetype.title,
+                "archetype": archetype.id,
+                "contrast": None,
+            }
+        }
+    effects = {p.id: {s.feature: s.effect_size for s in p.stats} for p in members}
+    labels = {s.feature: s.label for p in members for s in p.stats}
+    result: dict[int, dict[str, object]] = {}
+    used: set[str] = set()
+    for p in members:
+        others = [q for q in members if q.id != p.id]
+        # The measure on which this segment differs most from the others bearing the archetype.
+        ranked = sorted(
+            (
+                -abs(d - sum(effects[q.id].get(f, 0.0) for q in others) / len(others)),
+                f,
+                max(others, key=lambda q: (abs(d - effects[q.id].get(f, 0.0)), -q.id)).id,
+            )
+            for f, d in effects[p.id].items()
+        )
+        contrast: Contrast | None = None
+        for _, feature, other in ranked:
+            mine, theirs = effects[p.id][feature], effects[other].get(feature, 0.0)
+            if mine == theirs:  # no difference: neither "higher" nor "lower" would be true
+                continue
+            qualifier = f"{'higher' if mine > theirs else 'lower'} {labels[feature]}"
+            if qualifier not in used:
+                direction: Literal["high", "low"] = "high" if mine > theirs else "low"
+                contrast = Contrast(other=other, feature=feature, direction=direction)
+                break
+        else:  # no measure tells it apart that another member has not taken: the id does
+            qualifier = f"segment {p.id}"
+        used.add(qualifier)
+        result[p.id] = {
+            "name": f"{archetype.name}, {qualifier}",
+            "title": f"{archetype.title}, {qualifier}",
+            "archetype": archetype.id,
+            "contrast": contrast,
+        }
+    return result

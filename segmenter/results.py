@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "Contrast",
     "Distinction",
     "FeatureStat",
     "KCandidate",
@@ -43,11 +44,22 @@ class Distinction(_Frozen):
     effect_size: float
 
 
+class Contrast(_Frozen):
+    """What tells a segment from another bearing the same archetype: a measure and a side."""
+
+    other: int  # id of the other segment
+    feature: str
+    direction: Literal["high", "low"]  # this segment's side of the other
+
+
 class SegmentProfile(_Frozen):
     """Everything known about one segment; aggregate figures only, never rows or ids."""
 
     id: int  # 0..k-1 by size, largest first; -1 is noise ("unassigned")
     name: str
+    title: str | None = None  # persona title (vocabulary); None in profiles of older versions
+    archetype: str | None = None  # vocabulary archetype id; None when no archetype fits
+    contrast: Contrast | None = None  # set when another segment bears the same archetype
     size: int
     share: float
     is_noise: bool = False
@@ -68,6 +80,7 @@ class Metrics(_Frozen):
     davies_bouldin: float | None
     stability_ari: float | None = None
     noise_share: float = 0.0
+    largest_share: float | None = None  # share of all customers in the largest segment
 
 
 class KCandidate(_Frozen):

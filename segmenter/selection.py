@@ -23,6 +23,7 @@ from segmenter.algorithms import ALGORITHMS
 from segmenter.evaluation import N_BOOTSTRAPS, Evaluation, evaluate
 from segmenter.results import KCandidate, KChoice
 from segmenter.sampling import CHOOSE_K_ROWS, Purpose, sample_rows
+from segmenter.verdict import Verdict, run_verdict
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -34,6 +35,7 @@ __all__ = [
     "compare_algorithms",
     "distinct_rows",
     "pick_k",
+    "stability_note",
 ]
 
 K_RANGE = (3, 8)
@@ -48,6 +50,8 @@ COMPARISON_COLUMNS = (
     "stability_ari",
     "noise_share",
     "fit_seconds",
+    "largest_share",
+    "verdict",
 )
 
 Progress = Callable[[str], None]
@@ -147,6 +151,30 @@ def choose_k(
     return choice, evaluate(X, algorithm, k=choice.chosen, seed=seed, n_bootstraps=n_bootstraps)
 
 
+CLEARLY_MORE_STABLE = 0.1  # bootstrap ARI: a neighbour this much more stable is worth a note
+
+
+def stability_note(choice: KChoice, k: int) -> str | None:
+    """A sentence when a neighbouring k is clearly more stable than the k set by hand."""
+    scores = {c.k: c for c in choice.candidates}
+    if k not in scores:
+        return None
+    own = scores[k].stability_ari
+    better = [
+        scores[n]
+        for n in (k - 1, k + 1)
+        if n in scores and scores[n].stability_ari >= own + CLEARLY_MORE_STABLE
+    ]
+    if not better:
+        return None
+    best = max(better, key=lambda c: (c.stability_ari, -c.k))
+    auto = " (the automatic choice)" if best.k == choice.chosen else ""
+    return (
+        f"k={k} reproduces on resampled customers with a bootstrap agreement of {own:.2f}; "
+        f"k={best.k}{auto} reproduces with {best.stability_ari:.2f}. Consider k={best.k}."
+    )
+
+
 def distinct_rows(X: np.ndarray, *, at_most: int) -> int:
     """The number of distinct rows of X, or `at_most` if there are at least that many.
 
@@ -166,7 +194,14 @@ class Comparison:
     evaluations: dict[str, Evaluation]
 
     def rows(self) -> list[dict[str, object]]:
-        """One row per algorithm with exactly the `COMPARISON_COLUMNS`."""
+        """One row per algorithm with exactly the `COMPARISON_COLUMNS`.
+
+        Runs that do not split the customers into usable segments (one dominant group, or
+        many unassigned) come after every usable one, whatever their scores; otherwise the
+        registry's order is kept.
+        """
+        verdicts = {name: _verdict(e) for name, e in self.evaluations.items()}
+        order = sorted(self.evaluations, key=lambda name: not verdicts[name].usable)
         return [
             {
                 "algorithm": name,
@@ -177,14 +212,28 @@ class Comparison:
                 "stability_ari": e.metrics.stability_ari,
                 "noise_share": e.metrics.noise_share,
                 "fit_seconds": round(e.fit_seconds, 3),
+                "largest_share": e.metrics.largest_share,
+                "verdict": verdicts[name].level
+                + ("" if verdicts[name].usable else ": not usable segments"),
             }
-            for name, e in self.evaluations.items()
+            for name in order
+            for e in [self.evaluations[name]]
         ]
 
     def agreement(self) -> list[list[float]]:
         """Adjusted Rand index between the segmentations of every pair of algorithms."""
         labels = [e.labels for e in self.evaluations.values()]
         return [[round(adjusted_rand_score(a, b), 6) for b in labels] for a in labels]
+
+
+def _verdict(evaluation: Evaluation) -> Verdict:
+    m = evaluation.metrics
+    return run_verdict(
+        largest_share=m.largest_share or 0.0,
+        noise_share=m.noise_share,
+        stability_ari=m.stability_ari,
+        k=evaluation.k,
+    )
 
 
 def compare_algorithms(

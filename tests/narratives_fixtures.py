@@ -1,7 +1,8 @@
 """Hand-built segment runs on the CC GENERAL scale, for the narratives tests.
 
 Book-wide means are the size-weighted means of the segments, so the figures agree with each other;
-book medians and standard deviations are those of the real file.
+book medians and standard deviations are those of the real file. Names and persona titles come
+from the vocabulary, as `segmenter segment` gives them (segmenter.naming.assign_names).
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import csv
 from pathlib import Path
 
 from segmenter.measures import label
+from segmenter.naming import assign_names
 from segmenter.results import Distinction, FeatureStat, Metrics, RunProfile, SegmentProfile
 
-__all__ = ["SIZES", "customer_ids", "noisy_run", "run_profile", "write_run_dir"]
+__all__ = ["NAMES", "SIZES", "TITLES", "customer_ids", "noisy_run", "run_profile", "write_run_dir"]
 
 # feature: (book median, book standard deviation, median/mean ratio inside a segment)
 BOOK = {
@@ -38,8 +40,8 @@ BOOK = {
     "LIMIT_USAGE": (0.3, 0.39, 0.9),
     "PAYMENTS_TO_MINIMUM": (2.2, 118.0, 0.4),
 }
-# Segment means, in segment order: instalment buyers, cash-advance revolvers, dormant holders,
-# full-paying transactors, and a tiny group of high-limit travellers.
+# Segment means, in segment order: instalment buyers, cash-advance revolvers, non-purchasing
+# holders, full-paying transactors, and a tiny group of big-ticket spenders.
 MEANS = {
     "BALANCE": (900, 3050, 720, 1900, 5200),
     "BALANCE_FREQUENCY": (0.93, 0.96, 0.72, 0.94, 0.99),
@@ -63,12 +65,20 @@ MEANS = {
     "LIMIT_USAGE": (0.27, 0.68, 0.29, 0.26, 0.41),
     "PAYMENTS_TO_MINIMUM": (11.2, 3.1, 6.4, 18.5, 7.9),
 }
+# What assign_names gives these segments (segmenter/vocabulary.toml): one archetype each.
 NAMES = (
     "Instalment buyers",
     "Cash-advance revolvers",
-    "Dormant holders",
+    "Non-purchasing holders",
     "Full-paying transactors",
-    "High-limit travellers",
+    "Big-ticket spenders",
+)
+TITLES = (
+    "The Budget Planner",
+    "The Stretched Borrower",
+    "The Quiet Cardholder",
+    "The Disciplined Payer",
+    "The Big-Ticket Spender",
 )
 SIZES = (3120, 2410, 1980, 1402, 38)
 N = sum(SIZES)  # 8,950 as in the real file
@@ -117,7 +127,7 @@ def _segment(index: int) -> SegmentProfile:
     strongest = sorted(stats, key=lambda s: -abs(s.effect_size))[:5]
     return SegmentProfile(
         id=index,
-        name=NAMES[index],
+        name="?",  # named by run_profile, as the segmenter names them
         size=SIZES[index],
         share=round(SIZES[index] / N, 4),
         stats=stats,
@@ -148,20 +158,20 @@ def run_profile() -> RunProfile:
         metrics=Metrics(
             silhouette=0.217, calinski_harabasz=1602.4, davies_bouldin=1.49, stability_ari=0.84
         ),
-        segments=[_segment(i) for i in range(5)],
+        segments=assign_names([_segment(i) for i in range(5)]),
     )
 
 
 def noisy_run() -> RunProfile:
     """The same book where a density method left the 38 outliers unassigned (noise, id -1)."""
     run = run_profile()
-    noise = run.segments[4].model_copy(update={"id": -1, "name": "Unassigned", "is_noise": True})
+    noise = run.segments[4].model_copy(update={"id": -1, "is_noise": True})
     return run.model_copy(
         update={
             "algorithm": "hdbscan",
             "k": 4,
             "metrics": run.metrics.model_copy(update={"noise_share": round(38 / N, 4)}),
-            "segments": [*run.segments[:4], noise],
+            "segments": assign_names([*run.segments[:4], noise]),
         }
     )
 

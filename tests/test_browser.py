@@ -24,17 +24,29 @@ def test_personas_charts_algorithm_switch_and_brief_download(
         print(
             f"\nfirst paint to persona cards and a chart on screen: "
             f"{times.first_paint_to_personas:.2f} s; re-render after changing k to 5: "
-            f"{times.k_change_fresh:.2f} s, and back to 4: {times.k_change_cached:.2f} s"
+            f"{times.k_change_fresh:.2f} s, and back to auto: {times.k_change_cached:.2f} s"
         )
     cards = page.locator("[class*='st-key-persona-']")
     chart = page.get_by_test_id("stVegaLiteChart").first.locator("svg.marks, canvas").first
-    expect(cards).to_have_count(4)
+    expect(cards).to_have_count(3)  # k chosen automatically on the sample
     expect(chart).to_be_visible()
     expect(page.get_by_text("synthetic", exact=False).first).to_be_visible()
     expect(page.get_by_text("Narratives: rule-based").first).to_be_visible()
+    # The run's stability is stated, and the figures of a persona are traced in place.
+    verdict = page.get_by_text("Confidence in this segmentation: high.")
+    expect(verdict).to_be_visible()
+    expect(verdict).to_contain_text("bootstrap agreement 0.97")
+    first = cards.first
+    expect(first.get_by_text("[1]", exact=False).first).to_be_visible()
+    first.get_by_text("Where the figures come from").click()
+    expect(first.get_by_text("customers in segment 0: 3,958")).to_be_visible()
     page.screenshot(path=tmp_path / "personas.png")
 
     sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stSelectbox").filter(has_text="Number of segments").click()
+    page.get_by_role("option", name="4", exact=True).click()
+    expect(cards).to_have_count(4, timeout=LONG)
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
     before = cards.first.inner_text()
     sidebar.get_by_test_id("stSelectbox").filter(has_text="Algorithm").click()
     page.get_by_role("option", name="Gaussian mixture").click()

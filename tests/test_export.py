@@ -79,11 +79,26 @@ def test_llm_personas_are_exported_under_the_model_name(
     run: Segmentation, shelf: Shelf, files: ExportFiles
 ) -> None:
     personas = RuleBasedWriter(shelf).write(build_context(run.profile))
-    renamed = [p.model_copy(update={"persona_name": f"Kestrel {p.segment_id}"}) for p in personas]
-    llm = export_files(run, renamed, narratives="test-model", shelf=shelf, clock=clock)
+    written = [
+        p.model_copy(update={"summary": f"Kestrel words {p.segment_id}.", "source": "llm"})
+        for p in personas
+    ]
+    llm = export_files(run, written, narratives="test-model", shelf=shelf, clock=clock)
     assert "Narratives: test-model" in llm["brief.md"].decode()
-    assert "Kestrel 2" in llm["brief.html"].decode()
+    assert "Kestrel words 2." in llm["brief.html"].decode()
+    assert Brief.model_validate_json(llm["brief.json"]).audit.narratives_model == "test-model"
     assert llm["assignments.csv"] == files["assignments.csv"]
+
+
+def test_rule_based_personas_are_not_credited_to_the_model(run: Segmentation, shelf: Shelf) -> None:
+    personas = RuleBasedWriter(shelf).write(build_context(run.profile))
+    fell_back = [p.model_copy(update={"fallback_reason": "HTTP 500"}) for p in personas]
+    done = export_files(
+        run, fell_back, narratives="test-model", endpoint="llm.example", shelf=shelf, clock=clock
+    )
+    brief = Brief.model_validate_json(done["brief.json"])
+    assert (brief.narratives, brief.audit.narratives_model) == ("rule-based", None)
+    assert brief.narratives_note == "rule-based: test-model at llm.example was asked, but HTTP 500"
 
 
 def test_personas_of_another_run_are_refused(run: Segmentation, shelf: Shelf) -> None:

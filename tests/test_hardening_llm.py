@@ -76,7 +76,6 @@ def good(segment: SegmentContext, shelf: Shelf, *, text: str = "") -> dict[str, 
     f = segment.key_figures[0]
     figure = f"{f.label} averages {fmt(f.mean, f.kind)} against {fmt(f.population_mean, f.kind)}"
     return {
-        "persona_name": f"Kestrel {segment.id}{text}",
         "summary": f"Kestrel words{text}: {figure} for the book.",
         "traits": [figure + text],
         "needs": ["Clear, fair costs" + text],
@@ -121,7 +120,7 @@ FAULTS = {
     ),
     "http-500": (error(500, retry_after_ms=10), "HTTP 500"),
     "truncated-body": (
-        Reply(body=answer({"persona_name": "x"}).body, headers=JSON, cut_at=40),
+        Reply(body=answer({"summary": "x"}).body, headers=JSON, cut_at=40),
         "could not connect",
     ),
     "enormous-answer": (answer("{" + '"x": 1,' * 700_000 + '"y": 2}'), "persona schema"),
@@ -207,9 +206,13 @@ def test_answers_that_are_not_chat_completions_fall_back(
 
 
 def hostile_run(*, notes: bool) -> Any:
-    """The fixture run with a script in every segment name (and in its notes, if asked)."""
+    """The fixture run with a script in every segment name and persona title (and in its notes,
+    if asked): both come from profiles.json, a file anyone may hand the brief command."""
     profile = run_profile()
-    names = [s.model_copy(update={"name": f"{s.name} {SCRIPT}"}) for s in profile.segments]
+    names = [
+        s.model_copy(update={"name": f"{s.name} {SCRIPT}", "title": f"{s.title} {SCRIPT}"})
+        for s in profile.segments
+    ]
     update: dict[str, Any] = {"segments": names}
     if notes:
         update["fit_note"] = f"Fitted {SCRIPT}"

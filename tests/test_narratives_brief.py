@@ -47,7 +47,7 @@ def test_brief_with_an_llm_server_from_the_environment(tmp_path: Path) -> None:
     run_dir = write_run_dir(tmp_path / "run")
     out = tmp_path / "brief.html"
     with running_server() as server:
-        server.queue(None, answer('{"persona_name": "Kestrel"'))  # malformed for every segment
+        server.queue(None, answer('{"summary": "Kestrel"'))  # malformed for every segment
         env = {
             "OPENAI_API_KEY": "sk-test-env-key",
             "OPENAI_BASE_URL": server.base_url,
@@ -56,12 +56,19 @@ def test_brief_with_an_llm_server_from_the_environment(tmp_path: Path) -> None:
         }
         done = run_cli("brief", str(run_dir), "--out", str(out), env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("Narratives: test-model\n")
+    # The model wrote no persona that passed: it is not credited, and the brief says why.
+    assert done.stdout.startswith(
+        "Narratives: rule-based\nrule-based: test-model at 127.0.0.1 was asked, but the answer"
+        " does not fit the persona schema"
+    )
     assert (
         "segment 1: rule-based persona (the answer does not fit the persona schema" in done.stdout
     )
     assert len(server.requests) == 4
-    assert "sk-test-env-key" not in out.read_text(encoding="utf-8")
+    text = out.read_text(encoding="utf-8")
+    assert "Narratives: rule-based. Rule-based: test-model at 127.0.0.1 was asked" in text
+    assert "Narratives model: none (rule-based)" in text
+    assert "sk-test-env-key" not in text
 
 
 @pytest.mark.parametrize(
@@ -92,7 +99,7 @@ def test_noise_gets_no_audience_and_stale_lists_go(tmp_path: Path, shelf: Shelf)
     assert sorted(p.name for p in stale.parent.iterdir()) == [f"segment-{i}.csv" for i in range(4)]
     assert brief.sections[-1].audience_file is None
     text = out.read_text(encoding="utf-8")
-    assert "## Unassigned: Unassigned · Unassigned customers" in text
+    assert "## Unassigned: Unassigned\n" in text
     assert "0.4% of customers fit no segment" in text
 
 

@@ -70,7 +70,6 @@ def good(segment: SegmentContext, shelf: Shelf) -> dict[str, Any]:
     f = segment.key_figures[0]
     figure = f"{f.label} averages {fmt(f.mean, f.kind)} against {fmt(f.population_mean, f.kind)}"
     return {
-        "persona_name": f"Kestrel {segment.id}",
         "summary": f"Kestrel words for segment {segment.id}: {figure} for the book.",
         "traits": [figure],
         "needs": ["Clear, fair costs"],
@@ -99,10 +98,11 @@ def test_good_answers_are_used(
     queue_good(server, context, shelf)
     personas = by_id(make_writer(server.base_url).write(context))
     assert [personas[i].source for i in ASKED] == ["llm"] * 4
-    assert personas[1].persona_name == "Kestrel 1"
+    assert "Kestrel words for segment 1" in personas[1].summary
+    assert personas[1].persona_name == "The Stretched Borrower"  # the vocabulary's title
     assert [r.product_id for r in personas[1].products] == [
         "financial-coaching",
-        "flexible-credit-line",
+        "emergency-fund-account",
     ]
     assert personas[1].products[0].evidence  # the shelf's statistic stays attached
     assert personas[4].source == "rule-based"
@@ -128,7 +128,7 @@ def bad_for_segment_1(context: RunContext, shelf: Shelf) -> dict[str, Reply]:
     return {
         "http-500": error(500, retry_after_ms=10),
         "http-429": error(429, retry_after_ms=10),
-        "malformed-json": answer('{"persona_name": "Kestrel", "summary": '),
+        "malformed-json": answer('{"summary": "Kestrel", "traits": '),
         "wrong-shape": answer({"persona": "Kestrel", "products": []}),
         "off-shelf": answer(
             {**good_1, "products": [{"product": "crypto-wallet", "rationale": "Trendy."}]}

@@ -60,15 +60,16 @@ def test_rule_based_personas(shelf: Shelf) -> None:
 
 
 def fixed_brief(tmp_path: Path, shelf: Shelf) -> Brief:
-    """A brief with one LLM persona, one fallback and fixed time and hashes."""
+    """A brief with one LLM persona, one fallback and fixed time and hashes.
+
+    The LLM persona keeps the vocabulary's title: the model writes no titles.
+    """
     run_dir = write_run_dir(tmp_path / "run")
     brief = write_brief(
         run_dir, tmp_path / "out" / "brief.md", writer=RuleBasedWriter(shelf), shelf=shelf
     )
     sections = list(brief.sections)
-    llm = sections[0].persona.model_copy(
-        update={"persona_name": "The Steady Planner", "source": "llm", "fallback_reason": None}
-    )
+    llm = sections[0].persona.model_copy(update={"source": "llm", "fallback_reason": None})
     fell_back = sections[1].persona.model_copy(
         update={"fallback_reason": "the LLM server answered HTTP 500"}
     )

@@ -144,10 +144,14 @@ def test_compare_writes_the_contract_columns_and_agreement(toy_csv: Path, tmp_pa
     table = pl.read_csv(tmp_path / "comparison.csv")
     assert table.columns == [
         "algorithm", "k", "silhouette", "calinski_harabasz", "davies_bouldin", "stability_ari",
-        "noise_share", "fit_seconds",
+        "noise_share", "fit_seconds", "largest_share", "verdict",
     ]  # fmt: skip
+    # Every run is usable, so the registry's order stands. The largest segment is the toy
+    # group of 60 of 120 customers: over 45% of the book, hence "medium" for every method.
     names = ["kmeans", "agglomerative", "gmm", "dbscan", "spectral", "birch", "hdbscan"]
     assert table["algorithm"].to_list() == names
+    assert table["largest_share"].to_list() == [0.5] * 7
+    assert table["verdict"].to_list() == ["medium"] * 7
     assert table.filter(pl.col("algorithm") == "dbscan")["noise_share"].item() > 0
     agreement = pl.read_csv(tmp_path / "agreement.csv")
     assert agreement.columns == ["algorithm", *names]

@@ -49,7 +49,7 @@ def test_sizes_shares_and_order_with_noise_last() -> None:
         (-1, 1, 0.1667, True),
     ]
     noise = profiles[-1]
-    assert noise.name == "Unassigned (noise)"
+    assert (noise.name, noise.title, noise.archetype) == ("Unassigned", "Unassigned", None)
     assert noise.rules == []
     assert noise.rule_precision is None
 

@@ -8,9 +8,16 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from segmenter import evaluation
-from segmenter.evaluation import order_by_size, quality, stability
-from segmenter.results import KCandidate
-from segmenter.selection import COMPARISON_COLUMNS, choose_k, compare_algorithms, pick_k
+from segmenter.evaluation import Evaluation, order_by_size, quality, stability
+from segmenter.results import KCandidate, Metrics
+from segmenter.selection import (
+    COMPARISON_COLUMNS,
+    Comparison,
+    choose_k,
+    compare_algorithms,
+    pick_k,
+)
+from segmenter.verdict import run_verdict
 
 SPLIT_GRAPH = "ignore:Graph is not fully connected:UserWarning"
 
@@ -32,6 +39,7 @@ def test_quality_counts_noise_as_its_own_group() -> None:
     labels = np.array([0, 0, 1, 1, -1, -1])
     metrics, per_label = quality(X, labels, seed=0)
     assert metrics.noise_share == pytest.approx(2 / 6, abs=1e-6)
+    assert metrics.largest_share == pytest.approx(2 / 6, abs=1e-6)  # of all rows, noise too
     assert metrics.silhouette == pytest.approx(silhouette_score(X, labels), abs=1e-6)
     # Row 0: a = 1 (to row 1), b = 10.5 (to segment 1) -> 1 - 1/10.5; row 1: 1 - 1/9.5.
     assert per_label[0] == pytest.approx((2 - 1 / 10.5 - 1 / 9.5) / 2, abs=1e-6)
@@ -41,6 +49,7 @@ def test_quality_is_undefined_for_a_single_group() -> None:
     metrics, per_label = quality(np.arange(4.0)[:, None], np.zeros(4, dtype=int), seed=0)
     assert metrics.silhouette is None
     assert metrics.calinski_harabasz is None
+    assert metrics.largest_share == 1.0
     assert per_label == {}
 
 
@@ -145,3 +154,115 @@ def test_a_group_below_min_samples_is_dbscan_noise_scored_as_its_own_group() -> 
     assert (dbscan.k, dbscan.metrics.noise_share) == (2, pytest.approx(30 / 150, abs=1e-6))
     assert adjusted_rand_score(truth, dbscan.labels) == 1.0  # the noise is exactly that group
     assert dbscan.metrics.silhouette == comparison.evaluations["kmeans"].metrics.silhouette
+
+
+def scored(*, largest: float, noise: float = 0.0) -> Evaluation:
+    """An evaluation of three segments with these shares, stable (ARI 0.95), scores fixed."""
+    metrics = Metrics(
+        silhouette=0.3,
+        calinski_harabasz=100.0,
+        davies_bouldin=1.0,
+        stability_ari=0.95,
+        noise_share=noise,
+        largest_share=largest,
+    )
+    return Evaluation(
+        algorithm="x",
+        model=None,
+        raw_labels=np.array([0, 1, 2]),
+        labels=np.array([0, 1, 2]),
+        label_map={0: 0, 1: 1, 2: 2},
+        metrics=metrics,
+        segment_silhouettes={},
+        segment_stabilities={},
+        fit_seconds=0.1,
+    )
+
+
+def test_comparison_rows_put_unusable_runs_last_with_their_verdict() -> None:
+    comparison = Comparison(
+        k=3,
+        evaluations={
+            "dominated": scored(largest=0.9),  # over 60% of the book in one segment
+            "balanced": scored(largest=0.4),
+            "mostly-unassigned": scored(largest=0.3, noise=0.4),  # over 30% unassigned
+            "leaning": scored(largest=0.5),  # over 45%: usable with care
+        },
+    )
+    rows = comparison.rows()
+    assert [(r["algorithm"], r["largest_share"], r["verdict"]) for r in rows] == [
+        ("balanced", 0.4, "high"),
+        ("leaning", 0.5, "medium"),
+        ("dominated", 0.9, "low: not usable segments"),
+        ("mostly-unassigned", 0.3, "low: not usable segments"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("largest", "noise", "ari", "level", "usable", "flags"),
+    [
+        pytest.param(0.7, 0.0, 0.9, "low", False, ("dominant",), id="dominant"),
+        pytest.param(0.3, 0.35, 0.9, "low", False, ("unassigned",), id="unassigned"),
+        pytest.param(0.7, 0.35, 0.9, "low", False, ("dominant", "unassigned"), id="both"),
+        pytest.param(0.3, 0.0, 0.5, "low", True, ("unstable",), id="unstable"),
+        pytest.param(0.3, 0.0, 0.7, "medium", True, ("partly_stable",), id="partly-stable"),
+        pytest.param(0.5, 0.15, 0.9, "medium", True, ("leaning", "some_unassigned"), id="leaning"),
+        pytest.param(0.4, 0.05, 0.9, "high", True, (), id="high"),
+        pytest.param(0.6, 0.1, 0.8, "medium", True, ("leaning",), id="at-the-limits"),
+    ],
+)
+def test_run_verdict_levels(
+    largest: float, noise: float, ari: float, level: str, usable: bool, flags: tuple[str, ...]
+) -> None:
+    got = run_verdict(largest_share=largest, noise_share=noise, stability_ari=ari, k=3)
+    assert (got.level, got.usable, got.flags) == (level, usable, flags)
+
+
+@pytest.mark.parametrize(
+    ("largest", "noise", "ari", "k", "sentence"),
+    [
+        pytest.param(
+            0.7, 0.0, 0.9, 3,
+            "One dominant group (70% of customers) and 2 small ones: this method does not split "
+            "these customers into usable segments. Read the segments as a sketch, not as a "
+            "basis for campaigns.",
+            id="dominant",
+        ),
+        pytest.param(
+            1.0, 0.0, None, 1,
+            "One dominant group (100% of customers) and no other: this method does not split "
+            "these customers into usable segments. Read the segments as a sketch, not as a "
+            "basis for campaigns.",
+            id="one-group",
+        ),
+        pytest.param(
+            0.3, 0.35, 0.9, 3,
+            "35% of customers left unassigned: this method does not split these customers into "
+            "usable segments. Read the segments as a sketch, not as a basis for campaigns.",
+            id="unassigned",
+        ),
+        pytest.param(
+            0.3, 0.0, 0.5, 3,
+            "Refits on resampled customers give different segments (bootstrap agreement 0.50): "
+            "treat these segments as tentative, and try another k.",
+            id="unstable",
+        ),
+        pytest.param(
+            0.5, 0.15, 0.7, 3,
+            "Usable with care: refits on resampled customers agree only in part (bootstrap "
+            "agreement 0.70); the largest segment holds 50% of customers; 15% of customers are "
+            "left unassigned.",
+            id="usable-with-care",
+        ),
+        pytest.param(
+            0.4, 0.0, None, 3,
+            "The segments are balanced in size and reproduce on resampled customers.",
+            id="high-stability-unmeasured",
+        ),
+    ],
+)  # fmt: skip
+def test_run_verdict_says_why_in_one_sentence(
+    largest: float, noise: float, ari: float | None, k: int, sentence: str
+) -> None:
+    got = run_verdict(largest_share=largest, noise_share=noise, stability_ari=ari, k=k)
+    assert got.sentence == sentence
