@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,7 +132,41 @@ def model_bytes(model: SegmentModel) -> bytes:
         "segment_names": list(model.names.values()),
         "centres": model.centres,
     }
-    return bytes(sio.dumps(state))
+    return _canonical(bytes(sio.dumps(state)))
+
+
+_ARCHIVE_ID = re.compile(r'"__id__": (\d+)|"file": "(\d+)(\.\w+)"')
+
+
+def _canonical(archive: bytes) -> bytes:
+    """The same archive, identical for the same model: skops names members and nodes by the
+    objects' memory addresses and stamps the time; both are renumbered and fixed here.
+
+    Ids keep their meaning (a node seen twice keeps one id): they are numbered in the order
+    they first appear in schema.json, and the members (.npy, .npz) are renamed to match.
+    """
+    with zipfile.ZipFile(io.BytesIO(archive)) as source:
+        members = {info.filename: source.read(info) for info in source.infolist()}
+    schema = members.pop("schema.json").decode("utf-8")
+    numbers: dict[str, str] = {}
+    for match in _ARCHIVE_ID.finditer(schema):
+        numbers.setdefault(match[1] or match[2], str(len(numbers) + 1))
+
+    def renumber(match: re.Match[str]) -> str:
+        if match[1]:
+            return f'"__id__": {numbers[match[1]]}'
+        return f'"file": "{numbers[match[2]]}{match[3]}"'
+
+    files = {}
+    for name, data in members.items():
+        stem, dot, suffix = name.partition(".")
+        files[f"{numbers[stem]}{dot}{suffix}"] = data
+    files["schema.json"] = _ARCHIVE_ID.sub(renumber, schema).encode("utf-8")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as target:
+        for name in sorted(files):
+            target.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), files[name])
+    return out.getvalue()
 
 
 def save_model(model: SegmentModel, path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -123,6 +124,23 @@ def test_a_saved_model_loads_back_and_scores_the_same(tmp_path: Path) -> None:
     assert loaded.label_map == model.label_map
     frame = customers([1.0, 7.0])
     assert score(loaded, frame).equals(score(model, frame))
+
+
+def test_the_same_model_gives_the_same_bytes(tmp_path: Path) -> None:
+    # Two models built apart: skops would name their parts by memory address and stamp the time.
+    first, second = hand_model(), hand_model()
+    save_model(first, tmp_path / "a.skops")
+    save_model(second, tmp_path / "b.skops")
+    assert (tmp_path / "a.skops").read_bytes() == (tmp_path / "b.skops").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a.skops") as archive:
+        names = [info.filename for info in archive.infolist()]
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    assert names == sorted(names)
+    assert names[-1] == "schema.json"
+    assert {name.removesuffix(".npy") for name in names[:-1]} <= {str(i) for i in range(1, 100)}
+    loaded = load_model(tmp_path / "a.skops")  # renumbered, it still loads as it was saved
+    frame = customers([1.0, 7.0])
+    assert score(loaded, frame).equals(score(first, frame))
 
 
 @pytest.mark.parametrize(

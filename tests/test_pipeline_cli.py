@@ -74,7 +74,7 @@ def test_auto_k_picks_the_obvious_three_and_says_why() -> None:
 def test_segment_twice_with_one_seed_gives_identical_files(toy_csv: Path, tmp_path: Path) -> None:
     for name in ("a", "b"):
         assert run_cli("segment", toy_csv, "--out", tmp_path / name, "--seed", "5") == 0
-    for output in ("assignments.csv", "profiles.json"):
+    for output in ("assignments.csv", "profiles.json", "model.skops"):
         assert (tmp_path / "a" / output).read_bytes() == (tmp_path / "b" / output).read_bytes()
     assignments = pl.read_csv(tmp_path / "a" / "assignments.csv")
     assert assignments.columns == ["customer_id", "segment", "segment_name"]
