@@ -35,7 +35,7 @@ from narratives.export import ExportFiles, export_files, zip_files
 from narratives.personas import RULE_BASED, authorship
 from narratives.preview import outgoing_requests
 from narratives.tables import figures_table, segments_table
-from narratives.templates import plain_markdown
+from narratives.templates import capitalize_first, plain_markdown
 from segmenter import chart_data, charts
 from segmenter.algorithms import ALGORITHMS
 from segmenter.comparison import run_comparison
@@ -101,11 +101,13 @@ class RunKey(NamedTuple):
 class LLMPersonas:
     """Personas of one run in this session; `id` tells generations apart.
 
-    `label` is the model only when it wrote personas that passed the checks (`authorship`).
+    `label` is the model only when it wrote personas that passed the checks (`authorship`);
+    `asked` is the writer asked (the model, or rule-based), which the brief credits the same way.
     """
 
     label: str
     note: str | None
+    asked: str
     endpoint: str | None
     personas: list[Persona]
     id: str
@@ -391,6 +393,7 @@ def llm_controls(context: RunContext, settings: LLMSettings, key: RunKey) -> Non
         st.session_state.setdefault("llm_personas", {})[key] = LLMPersonas(
             label=credit.label,
             note=credit.note,
+            asked=writer.label,
             endpoint=writer.endpoint,
             personas=personas,
             id=uuid.uuid4().hex,
@@ -402,7 +405,12 @@ def personas_for(key: RunKey, context: RunContext) -> LLMPersonas:
     """The LLM's personas of this run if this session asked for them, else the rule-based ones."""
     asked = st.session_state.get("llm_personas", {}).get(key)
     return asked or LLMPersonas(
-        label=RULE_BASED, note=None, endpoint=None, personas=rule_personas(key, context), id="rules"
+        label=RULE_BASED,
+        note=None,
+        asked=RULE_BASED,
+        endpoint=None,
+        personas=rule_personas(key, context),
+        id="rules",
     )
 
 
@@ -472,7 +480,7 @@ def personas_view(key: RunKey, run: Segmentation, settings: LLMSettings) -> None
     llm_controls(context, settings, key)
     shown = personas_for(key, context)
     if shown.note:
-        st.warning(f"Narratives: {shown.note}.")
+        st.warning(f"Narratives: {shown.label}. {capitalize_first(shown.note)}.")
     by_id = {s.id: s for s in profile.segments}
     columns = st.columns(2)
     for i, (segment, persona) in enumerate(zip(context.segments, shown.personas, strict=True)):
@@ -533,7 +541,7 @@ def explore_view(key: RunKey, run: Segmentation, frame: pl.DataFrame) -> None:
 def export_view(key: RunKey, run: Segmentation, settings: LLMSettings) -> None:
     context = build_context(run.profile)
     shown = personas_for(key, context)
-    files = export(key, shown.id, run, shown.personas, shown.label, shown.endpoint)
+    files = export(key, shown.id, run, shown.personas, shown.asked, shown.endpoint)
     run_summary(run.profile)
     verdict_box(context, key)
     st.caption(

@@ -18,6 +18,7 @@ from narratives.templates import render, templates_hash
 from segmenter.errors import InputError
 from segmenter.files import write_all
 from segmenter.results import RunProfile
+from segmenter.vocabulary import default_vocabulary
 
 __all__ = ["BRIEF_TEMPLATES", "Audit", "Brief", "Section", "render_brief", "write_brief"]
 
@@ -34,6 +35,7 @@ class Audit(BaseModel):
     segmentation_model_sha256: str | None  # model.skops of the run, when present
     templates_sha256: str
     shelf_sha256: str
+    vocabulary_sha256: str = ""  # segmenter/vocabulary.toml: names, titles, needs, channels
     narratives_model: str | None  # the LLM's name; None for rule-based narratives
 
 
@@ -85,7 +87,7 @@ def _sha256(path: Path) -> str | None:
 
 def _read_run(path: Path) -> RunProfile:
     try:
-        return RunProfile.model_validate_json(path.read_bytes())
+        run = RunProfile.model_validate_json(path.read_bytes())
     except OSError as error:
         raise InputError(
             f"{path}: cannot be read ({error.strerror}); is it a segment run?"
@@ -94,6 +96,13 @@ def _read_run(path: Path) -> RunProfile:
         first = error.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "file"
         raise InputError(f"{path}: not a segmentation profile ({where}: {first['msg']})") from error
+    if any(s.title is None for s in run.segments):
+        # Names of that version came from other rules: its personas would contradict them.
+        raise InputError(
+            f"{path}: written by an earlier version, without persona titles; run "
+            "`segmenter segment` again to name the segments and write the brief"
+        )
+    return run
 
 
 def write_brief(
@@ -141,6 +150,7 @@ def write_brief(
             segmentation_model_sha256=_sha256(run_dir / "model.skops"),
             templates_sha256=templates_hash(),
             shelf_sha256=shelf.sha256,
+            vocabulary_sha256=default_vocabulary().sha256,
             narratives_model=credit.model,
         ),
     )

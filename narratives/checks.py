@@ -11,9 +11,6 @@ from narratives.sources import comparisons, numbers_in, sources_of, trace
 
 __all__ = ["AnswerRejected", "check_answer", "numbers_in"]
 
-# Bare small integers are counts and durations of speech ("3 products", "6 months"), not figures.
-_SMALL_INTEGERS = 12
-
 
 class AnswerRejected(ValueError):
     """An LLM answer that failed a check; the message is the reason the brief shows."""
@@ -53,7 +50,7 @@ def check_answer(
     sources = sources_of(segment, context, matches)
     for where, text in _texts(draft):
         for quantity, matched in trace(text, sources):
-            if quantity.bare_integer and quantity.value <= _SMALL_INTEGERS:
+            if not quantity.figure:
                 continue
             if not matched:
                 raise AnswerRejected(

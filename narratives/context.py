@@ -14,7 +14,7 @@ from segmenter.facts import Fact, fact_of, stat_fact
 from segmenter.measures import kind_of
 from segmenter.naming import signals
 from segmenter.results import FeatureStat, RunProfile, SegmentProfile
-from segmenter.verdict import Level, Verdict, profile_verdict
+from segmenter.verdict import DOMINANT_SHARE, Level, Verdict, profile_verdict
 from segmenter.vocabulary import Units, Vocabulary, default_vocabulary
 
 __all__ = [
@@ -183,7 +183,10 @@ def _segment(
     plain = [
         stat_fact(stats[f]) for f in dict.fromkeys(candidates) if f in stats and f in by_feature
     ]
-    facts = tuple(f for f in plain if f is not None)[:KEY_FIGURES]
+    # A segment holding most of the book is measured against a small remainder: its figures
+    # are the book's, and nothing is said to set it apart.
+    dominant = segment.share > DOMINANT_SHARE
+    facts = () if dominant else tuple(f for f in plain if f is not None)[:KEY_FIGURES]
     key_figures = tuple(by_feature[f.feature] for f in facts)
     strain = not coarse and vocabulary.strained(signals(segment))
     needs = () if coarse else (archetype or vocabulary.fallback).needs

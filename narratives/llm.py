@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from narratives.cache import AnswerCache, request_key
 from narratives.checks import AnswerRejected, check_answer
 from narratives.context import RunContext, SegmentContext
-from narratives.personas import Persona, PersonaDraft, draft_schema
+from narratives.personas import Persona, PersonaDraft, ProductPick, draft_schema
 from narratives.rules import RuleBasedWriter, recommendation
 from narratives.shelf import ProductMatch
 from narratives.sources import sources_of
@@ -229,15 +229,25 @@ class OpenAIWriter:
         matches: tuple[ProductMatch, ...],
     ) -> Persona:
         by_id = {m.product.id: m for m in matches}
+        picks = list(draft.products)
+        affordability = self.fallback.shelf.affordability
+        if segment.strain:  # the bank's policy, whatever the model wrote: help first, credit last
+            order = [m.product.id for m in matches]
+            picks.sort(key=lambda p: order.index(p.product))
+
+        def rationale(pick: ProductPick) -> str:
+            credit = segment.strain and by_id[pick.product].product.credit
+            if credit and not pick.rationale.startswith(affordability):
+                return f"{affordability} {pick.rationale}"
+            return pick.rationale
+
         return Persona(
             segment_id=segment.id,
             persona_name=segment.title,  # the vocabulary's, as for rule-based personas
             summary=draft.summary.strip(),
             traits=tuple(draft.traits),
             needs=tuple(draft.needs),
-            products=tuple(
-                recommendation(by_id[p.product], rationale=p.rationale) for p in draft.products
-            ),
+            products=tuple(recommendation(by_id[p.product], rationale=rationale(p)) for p in picks),
             channels=tuple(draft.channels),
             messages=tuple(draft.messages),
             source="llm",

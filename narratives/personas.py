@@ -149,7 +149,7 @@ def authorship(personas: Sequence[Persona], *, model: str, endpoint: str | None)
     if model == RULE_BASED or (not written and not reasons):
         return Authorship(label=RULE_BASED, model=None, note=None)
     if not written:
-        asked = f"rule-based: {where} was asked, but {'; '.join(reasons)}"
+        asked = f"{where} was asked, but {'; '.join(reasons)}"
         return Authorship(label=RULE_BASED, model=None, note=asked)
     partly = (
         f"{written} of {len(personas)} personas written by {where}; the others are "

@@ -6,9 +6,7 @@ The shelf is data the bank edits: the code names no product.
 from __future__ import annotations
 
 import hashlib
-import operator
 import tomllib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from narratives.context import Figure, SegmentContext
 from segmenter.errors import InputError
+from segmenter.vocabulary import OPERATORS, Op, default_vocabulary
 
 __all__ = [
     "DEFAULT_SHELF",
@@ -28,14 +27,6 @@ __all__ = [
 ]
 
 DEFAULT_SHELF = Path(__file__).resolve().parents[1] / "data" / "products.toml"
-
-Op = Literal[">", ">=", "<", "<="]
-_OPS: dict[str, Callable[[float, float], bool]] = {
-    ">": operator.gt,
-    ">=": operator.ge,
-    "<": operator.lt,
-    "<=": operator.le,
-}
 
 
 class _Strict(BaseModel):
@@ -133,7 +124,7 @@ def _match(product: Product, segment: SegmentContext) -> ProductMatch | None:
         observed = None if figure is None else _observed(condition, figure)
         if figure is None or observed is None:
             return None  # a statistic the run does not have cannot qualify a product
-        if not _OPS[condition.op](observed, condition.value):
+        if not OPERATORS[condition.op](observed, condition.value):
             return None
         evidence.append(Evidence(condition=condition, figure=figure, observed=observed))
     strength = sum(abs(e.figure.effect_size) for e in evidence) / len(evidence)
@@ -157,4 +148,11 @@ def load_shelf(path: Path = DEFAULT_SHELF) -> Shelf:
         raise InputError(f"product shelf {path}: {where}: {first['msg']}") from error
     if len(set(shelf.ids)) != len(shelf.ids):
         raise InputError(f"product shelf {path}: product ids must be unique")
+    needs = default_vocabulary().needs
+    for product in shelf.products:
+        if unknown := sorted(set(product.not_with_needs) - set(needs)):
+            raise InputError(
+                f"product shelf {path}: {product.id}: not_with_needs names unknown need(s) "
+                f"{', '.join(unknown)}; the vocabulary's needs are {', '.join(needs)}"
+            )
     return shelf.model_copy(update={"sha256": hashlib.sha256(raw).hexdigest()})

@@ -44,7 +44,12 @@ _COMPARING = re.compile(
     r"\b(high|higher|low|lower|stand|stands|above|below|more|less|fewer|times)\b", re.I
 )
 _SENTENCE_END = re.compile(r"[.;!?](?=\s)")
-_CLAUSE_START = re.compile(r"[(,;:]")
+_CLAUSE_START = re.compile(r"[(),;:]")
+# Bare small integers are counts and durations of speech ("3 products", "6 months"), not figures.
+SMALL_INTEGERS = 12
+# Whose figure a number is, from the words right after it.
+_BOOK_AFTER = re.compile(r"\s*(?:on average\s+)?(?:for|across) the book")
+_OTHER_AFTER = re.compile(r"\s*for segment \d")
 Role = Literal["segment", "book", "rule", "other"]
 
 
@@ -60,6 +65,12 @@ class Quantity:
     start: int
     end: int
     money: bool = False  # written with a currency sign
+    times: bool = False  # written as a multiple ("1.6x"): a lift, never a plain figure
+
+    @property
+    def figure(self) -> bool:
+        """False for a bare small integer: counts and durations of speech ("3 products")."""
+        return not (self.bare_integer and self.value <= SMALL_INTEGERS)
 
 
 def numbers_in(text: str) -> Iterator[Quantity]:
@@ -82,6 +93,7 @@ def numbers_in(text: str) -> Iterator[Quantity]:
             match.start(),
             match.end(),
             money=bool(match["currency"]),
+            times=suffix in ("\u00d7", "x"),
         )
 
 
@@ -98,6 +110,7 @@ class Source(BaseModel):
     stat: str | None = None  # mean, median, lift, effect_size
     role: Role = "other"
     money: bool = False  # an amount of money: "$1,406" can only come from one of these
+    times: bool = False  # a lift: what "1.6x" can come from
 
 
 def _figure_sources(f: Figure) -> Iterator[Source]:
@@ -135,11 +148,17 @@ def _figure_sources(f: Figure) -> Iterator[Source]:
     if f.lift is not None:
         text = f"{where}, segment mean / book mean: {f.lift:.2f}"
         lift = Source(
-            value=f.lift, percent=False, text=text, feature=f.feature, label=f.label, stat="lift"
+            value=f.lift,
+            percent=False,
+            text=text,
+            feature=f.feature,
+            label=f.label,
+            stat="lift",
+            times=True,
         )
         yield lift
         # "150% above the book"
-        yield lift.model_copy(update={"value": (f.lift - 1) * 100, "percent": True})
+        yield lift.model_copy(update={"value": (f.lift - 1) * 100, "percent": True, "times": False})
 
 
 def sources_of(
@@ -233,14 +252,15 @@ def sources_of(
                     f"{e.condition.stat.replace('_', ' ')} {e.condition.op} {e.condition.value:g}",
                     label=e.figure.label,
                     role="rule",
-                    money=e.figure.kind == "money",
+                    money=e.figure.kind == "money" and e.condition.stat in ("mean", "median"),
+                    times=e.condition.stat == "lift",
                 )
             )
     return out
 
 
 def _matches(quantity: Quantity, source: Source) -> bool:
-    if quantity.money and not source.money:
+    if (quantity.money and not source.money) or (quantity.times and not source.times):
         return False
     return source.percent == quantity.percent and math.isclose(
         quantity.value, abs(source.value), rel_tol=RELATIVE_TOLERANCE, abs_tol=quantity.half_unit
@@ -254,8 +274,16 @@ def _rank(text: str, quantity: Quantity) -> Callable[[tuple[int, Source]], tuple
     start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, quantity.start)), default=0)
     before = text[start : quantity.start].lower()
     clause = _CLAUSE_START.split(before)[-1]
-    after = text[quantity.end : quantity.end + 30].lower()
-    wanted = "rule" if "rule" in clause else "book" if "book" in clause + after else "segment"
+    after = text[quantity.end :].lower()
+    wanted = (
+        "rule"
+        if "rule" in clause
+        else "book"
+        if "book" in clause or _BOOK_AFTER.match(after)
+        else "other"
+        if _OTHER_AFTER.match(after)
+        else "segment"
+    )
 
     def key(item: tuple[int, Source]) -> tuple[float, ...]:
         i, source = item
@@ -302,7 +330,7 @@ def comparisons(text: str, segment: SegmentContext, sources: Sequence[Source]) -
             for s in matched[:1]
             if s.role in ("segment", "book")
         }
-        for feature, stat, role in cited:
+        for feature, stat, role in sorted(cited, key=str):
             if role != "segment" or (feature, stat, "book") not in cited or feature not in kinds:
                 continue
             f = kinds[feature]
@@ -334,7 +362,7 @@ def footnoted(texts: Sequence[str], sources: Sequence[Source]) -> tuple[list[Cit
     for text in texts:
         pieces, used, last = [], [], 0
         for quantity, matched in trace(text, sources):
-            if not matched:
+            if not matched or not quantity.figure:
                 continue
             note = matched[0].text
             if note not in notes:

@@ -15,6 +15,7 @@ from segmenter.vocabulary import Units, default_vocabulary
 
 __all__ = [
     "PROMPTS_DIR",
+    "capitalize_first",
     "environment",
     "fmt",
     "plain_markdown",
@@ -46,7 +47,19 @@ def fmt(value: float | None, kind: str = "ratio", units: Units | None = None) ->
 
 
 def _times(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}\u00d7"
+    # Two decimals: "0.78x" beside a rule's "0.80x" must not read as the rule broken.
+    return "—" if value is None else f"{value:.2f}\u00d7"
+
+
+def _fmt_apart(value: float | None, other: float | None, kind: str = "ratio") -> str:
+    """`fmt`, with one more decimal where the value would print as `other` does (a figure
+    beside the threshold it passes: "49.6%" against "rule > 50%", never "50%" and "50%")."""
+    text = fmt(value, kind)
+    if value is None or other is None or text != fmt(other, kind) or value == other:
+        return text
+    if kind == "share":
+        return f"{value * 100:.1f}%"
+    return f"{value:,.2f}" if kind != "money" else f"{fmt(0, kind)[:-1]}{value:,.2f}"
 
 
 def _signed(value: float | None, digits: int = 2) -> str:
@@ -80,6 +93,11 @@ def plain_markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
+def capitalize_first(text: str) -> str:
+    """The text with its first letter capitalised and the rest as written ("gpt-4o at ...")."""
+    return text[:1].upper() + text[1:]
+
+
 def _md_cell(text: str) -> str:
     return _md(text).replace("|", "\\|")
 
@@ -95,11 +113,12 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
+    env.filters["capitalize_first"] = capitalize_first
     env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     env.filters.update(
         fmt=fmt,
         times=_times,
+        fmt_apart=_fmt_apart,
         signed=_signed,
         decimal=_decimal,
         pct=_pct,

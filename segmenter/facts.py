@@ -2,7 +2,7 @@
 
 The effect sizes that pick a segment's distinctions are measured on log1p for money and counts,
 so the difference they find lives in the medians: a fact quotes the median there (the mean
-when the medians are equal, as for a column that is mostly zero), the mean elsewhere. A
+only when both medians are 0, as in a column that is mostly zero), the mean elsewhere. A
 difference is said only when the quoted statistic itself differs from the book's by an amount
 a reader would notice, on the same side as the effect size; where the first statistic to quote
 points the other way, nothing is said.
@@ -65,7 +65,9 @@ def fact_of(
     for stat in _order(feature):
         value, book = values[stat], books[stat]
         if not notable(kind, value, book):
-            continue  # e.g. equal medians of a mostly-zero column: the mean may show it
+            if stat == "median" and not (value == 0 and book == 0):
+                return None  # the medians agree: a mean pulled by a few is not the segment
+            continue  # medians of a mostly-zero column are both 0: the mean may show it
         if (value > book) != (direction == "high"):
             return None  # the quoted statistic says the opposite: say nothing
         return Fact(

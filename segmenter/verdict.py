@@ -35,6 +35,11 @@ class Verdict(BaseModel):
     sentence: str
     reasons: tuple[str, ...] = ()  # why the level is not high, as clauses
 
+    @property
+    def headline(self) -> str:
+        """The verdict as one clause, to follow a colon."""
+        return "; ".join(self.reasons) or self.sentence[:1].lower() + self.sentence[1:].rstrip(".")
+
 
 def run_verdict(
     *, largest_share: float, noise_share: float, stability_ari: float | None, k: int
@@ -43,19 +48,21 @@ def run_verdict(
     dominant = largest_share > DOMINANT_SHARE
     unassigned = noise_share > UNASSIGNED_SHARE
     if dominant or unassigned:
+        others = {1: "no other", 2: "a small one"}.get(k, f"{k - 1} small ones")
         what = (
-            f"One dominant group ({largest_share:.0%} of customers) and "
-            + (f"{k - 1} small one{'s' if k > 2 else ''}" if k > 1 else "no other")
+            f"one dominant group ({largest_share:.0%} of customers) and {others}"
             if dominant
             else f"{noise_share:.0%} of customers left unassigned"
         )
+        headline = f"{what}: this method does not split these customers into usable segments"
         flags = tuple(f for f, hit in (("dominant", dominant), ("unassigned", unassigned)) if hit)
         return Verdict(
             level="low",
             usable=False,
             flags=flags,
-            sentence=f"{what}: this method does not split these customers into usable "
-            "segments. Read the segments as a sketch, not as a basis for campaigns.",
+            sentence=f"{headline[:1].upper()}{headline[1:]}. Read the segments as a sketch, "
+            "not as a basis for campaigns.",
+            reasons=(headline,),
         )
     checks = {
         "unstable": stability_ari is not None and stability_ari < _UNSTABLE,

@@ -17,11 +17,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from segmenter.errors import InputError
+from segmenter.measures import LABELS, PURCHASE_TYPES
 
 __all__ = [
     "DEFAULT_VOCABULARY",
+    "OPERATORS",
     "Archetype",
     "Fallback",
+    "Op",
     "Signals",
     "Test",
     "Units",
@@ -32,7 +35,9 @@ __all__ = [
 
 DEFAULT_VOCABULARY = Path(__file__).resolve().parent / "vocabulary.toml"
 SHARE_PREFIX = "share:"
-_OPS: dict[str, Callable[[float, float], bool]] = {
+# The comparisons a condition may make: the vocabulary's and the product shelf's.
+Op = Literal[">", ">=", "<", "<="]
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
     "<": operator.lt,
@@ -61,7 +66,7 @@ class Test(_Strict):
     """One condition (`measure op value`), or `any` of several."""
 
     measure: str | None = None
-    op: Literal[">", ">=", "<", "<="] | None = None
+    op: Op | None = None
     value: float | None = None
     any: tuple[Test, ...] = ()
 
@@ -79,18 +84,7 @@ class Test(_Strict):
         assert self.measure is not None
         assert self.op is not None
         assert self.value is not None
-        return _OPS[self.op](signals.value(self.measure), self.value)
-
-    def text(self) -> str:
-        """The condition as a person reads it, e.g. "CASH_ADVANCE effect size >= 0.5"."""
-        if self.any:
-            return "(" + " or ".join(test.text() for test in self.any) + ")"
-        what = (
-            self.measure
-            if (self.measure or "").startswith(SHARE_PREFIX)
-            else (f"{self.measure} effect size")
-        )
-        return f"{what} {self.op} {self.value:g}"
+        return OPERATORS[self.op](signals.value(self.measure), self.value)
 
 
 class Archetype(_Strict):
@@ -153,6 +147,16 @@ class Vocabulary(_Strict):
             values = [getattr(a, field) for a in self.archetypes]
             if len(set(values)) != len(values):
                 raise ValueError(f"archetype {field}s must be unique")
+        tests = [t for a in self.archetypes for test in a.when for t in (test.any or (test,))]
+        tests += list(self.strain.any or (self.strain,))
+        measures = [t.measure for t in tests if t.measure]
+        measures += [term.removeprefix("-") for a in self.archetypes for term in a.fit]
+        known = set(LABELS) | {f"{SHARE_PREFIX}{kind}" for kind in PURCHASE_TYPES}
+        if unknown_measures := sorted(set(measures) - known):
+            raise ValueError(
+                f"unknown measure(s) {', '.join(unknown_measures)}: use a column or derived "
+                f"measure ({', '.join(sorted(LABELS))}) or share:<{'|'.join(PURCHASE_TYPES)}>"
+            )
         named = {n for a in self.archetypes for n in a.needs} | set(self.fallback.needs)
         unknown = named - set(self.needs)
         if unknown or "debt-help" not in self.needs:

@@ -253,7 +253,7 @@ def test_when_every_llm_call_fails_nothing_credits_the_model(llm: FakeLLM) -> No
     assert not [b for b in at.button if b.key == "use_rules"]  # nothing to go back from
     warnings = [w.value for w in at.warning]
     assert any(
-        w.startswith("Narratives: rule-based: test-model at 127.0.0.1 was asked, but ")
+        w.startswith("Narratives: rule-based. Test-model at 127.0.0.1 was asked, but ")
         for w in warnings
     ), warnings
     at.session_state["view"] = "Export"

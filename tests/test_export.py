@@ -98,7 +98,7 @@ def test_rule_based_personas_are_not_credited_to_the_model(run: Segmentation, sh
     )
     brief = Brief.model_validate_json(done["brief.json"])
     assert (brief.narratives, brief.audit.narratives_model) == ("rule-based", None)
-    assert brief.narratives_note == "rule-based: test-model at llm.example was asked, but HTTP 500"
+    assert brief.narratives_note == "test-model at llm.example was asked, but HTTP 500"
 
 
 def test_personas_of_another_run_are_refused(run: Segmentation, shelf: Shelf) -> None:

@@ -14,6 +14,7 @@ from narratives.brief import Brief, write_brief
 from narratives.rules import RuleBasedWriter
 from narratives.shelf import Shelf
 from segmenter.errors import InputError
+from segmenter.results import RunProfile
 
 
 def test_offline_brief_with_audiences_and_json(tmp_path: Path) -> None:
@@ -58,7 +59,7 @@ def test_brief_with_an_llm_server_from_the_environment(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     # The model wrote no persona that passed: it is not credited, and the brief says why.
     assert done.stdout.startswith(
-        "Narratives: rule-based\nrule-based: test-model at 127.0.0.1 was asked, but the answer"
+        "Narratives: rule-based\ntest-model at 127.0.0.1 was asked, but the answer"
         " does not fit the persona schema"
     )
     assert (
@@ -66,7 +67,7 @@ def test_brief_with_an_llm_server_from_the_environment(tmp_path: Path) -> None:
     )
     assert len(server.requests) == 4
     text = out.read_text(encoding="utf-8")
-    assert "Narratives: rule-based. Rule-based: test-model at 127.0.0.1 was asked" in text
+    assert "Narratives: rule-based. Test-model at 127.0.0.1 was asked" in text
     assert "Narratives model: none (rule-based)" in text
     assert "sk-test-env-key" not in text
 
@@ -99,7 +100,7 @@ def test_noise_gets_no_audience_and_stale_lists_go(tmp_path: Path, shelf: Shelf)
     assert sorted(p.name for p in stale.parent.iterdir()) == [f"segment-{i}.csv" for i in range(4)]
     assert brief.sections[-1].audience_file is None
     text = out.read_text(encoding="utf-8")
-    assert "## Unassigned: Unassigned\n" in text
+    assert "## Unassigned\n" in text
     assert "0.4% of customers fit no segment" in text
 
 
@@ -108,13 +109,23 @@ def test_noise_gets_no_audience_and_stale_lists_go(tmp_path: Path, shelf: Shelf)
     [
         pytest.param("assignments", "assignments.csv: not found", id="no-assignments"),
         pytest.param("profiles", "not a segmentation profile", id="bad-profiles"),
+        pytest.param(
+            "earlier",
+            r"written by an earlier version, without persona titles; run `segmenter segment`",
+            id="earlier-version",
+        ),
     ],
 )
 def test_broken_runs_are_refused(tmp_path: Path, shelf: Shelf, damage: str, message: str) -> None:
     run_dir = write_run_dir(tmp_path / "run")
+    profiles = run_dir / "profiles.json"
     if damage == "assignments":
         (run_dir / "assignments.csv").unlink()
-    else:
-        (run_dir / "profiles.json").write_text('{"algorithm": "kmeans"}', encoding="utf-8")
+    elif damage == "profiles":
+        profiles.write_text('{"algorithm": "kmeans"}', encoding="utf-8")
+    else:  # profiles.json of an earlier version: names from other rules, no titles
+        run = RunProfile.model_validate_json(profiles.read_bytes())
+        old = [s.model_copy(update={"title": None, "archetype": None}) for s in run.segments]
+        profiles.write_text(run.model_copy(update={"segments": old}).model_dump_json())
     with pytest.raises(InputError, match=message):
         write_brief(run_dir, tmp_path / "b.md", writer=RuleBasedWriter(shelf), shelf=shelf)

@@ -294,3 +294,27 @@ def test_brief_from_the_llm_carries_its_words_and_leaks_nothing(
     assert any(p.parent.name == "llm-cache" for p in written)
     for path in written:
         assert SECRET not in path.read_text(encoding="utf-8"), path
+
+
+def test_the_bank_policy_holds_for_llm_personas_of_a_strained_segment(
+    server: FakeLLM, context: RunContext, shelf: Shelf, make_writer: MakeWriter
+) -> None:
+    """The model leads with the loan and frames nothing: the persona still puts help first and
+    frames the credit product with the shelf's affordability line."""
+    strained = context.segments[1]
+    assert strained.strain
+    matches = [m.product for m in shelf.match(strained)]
+    assert [p.credit for p in matches] == [False, False, True]  # help first, credit last
+    reply = good(strained, shelf)
+    reply["products"] = [
+        {"product": p.id, "rationale": "A good fit for these customers."} for p in reversed(matches)
+    ]
+    server.queue(None, answer(reply))
+    persona = by_id(make_writer(server.base_url).write(context))[1]
+    assert persona.source == "llm"
+    assert [p.product_id for p in persona.products] == [p.id for p in matches]
+    assert [p.rationale for p in persona.products] == [
+        "A good fit for these customers.",
+        "A good fit for these customers.",
+        f"{shelf.affordability} A good fit for these customers.",
+    ]

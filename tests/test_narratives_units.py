@@ -155,6 +155,13 @@ def test_every_match_cites_the_statistic_behind_it(context: RunContext, shelf: S
             "products.0.conditions.0.op",
             id="bad-operator",
         ),
+        pytest.param(
+            "[shelf]\nname='x'\ndisclaimer='d'\n[[products]]\nid='a'\nname='A'\ncategory='c'\n"
+            "description='d'\nmessage='m'\nrisk_notes='r'\ndisclaimer='d'\n"
+            "not_with_needs=['debt_help']\nconditions=[{feature='BALANCE', op='>', value=1}]\n",
+            "a: not_with_needs names unknown need.s. debt_help; the vocabulary's needs are",
+            id="misspelt-need",
+        ),
     ],
 )
 def test_broken_shelves_are_refused(tmp_path: Path, text: str, message: str) -> None:
@@ -401,7 +408,7 @@ TOO_SMALL = "not sent to the LLM: too small to describe"
             (
                 "rule-based",
                 None,
-                f"rule-based: test-model at llm.example was asked, but {HTTP_500}",
+                f"test-model at llm.example was asked, but {HTTP_500}",
             ),
             id="all-fell-back",
         ),
@@ -409,7 +416,7 @@ TOO_SMALL = "not sent to the LLM: too small to describe"
             "test-model",
             None,
             (HTTP_500, HTTP_500, HTTP_500, HTTP_500, TOO_SMALL),
-            ("rule-based", None, f"rule-based: test-model was asked, but {HTTP_500}"),
+            ("rule-based", None, f"test-model was asked, but {HTTP_500}"),
             id="all-fell-back-no-host",
         ),
         pytest.param(

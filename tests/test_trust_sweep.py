@@ -279,3 +279,64 @@ def test_strained_segments_get_help_before_credit(runs: list[Run], shelf: Shelf)
                 bad.append((run.label, s.id, rationales))
     assert strained > 20
     assert not bad
+
+
+# What a title claims, checked on the figures themselves rather than on the vocabulary's own
+# conditions: a "Dormant" or "Quiet" segment buys less often than the book, a borrower draws
+# cash more often.
+TITLE_MEANINGS = {
+    "Dormant": ("PURCHASES_FREQUENCY", "below"),
+    "Quiet": ("PURCHASES_FREQUENCY", "below"),
+    "Borrower": ("CASH_ADVANCE_FREQUENCY", "above"),
+    "Card-and-Cash": ("CASH_ADVANCE_FREQUENCY", "above"),
+}
+
+
+def test_titles_mean_what_they_say(runs: list[Run], llm_runs: list[Run]) -> None:
+    bad = []
+    checked = 0
+    for run in both(runs, llm_runs):
+        for persona, s in zip(run.personas, run.context.segments, strict=True):
+            figure = {f.feature: f for f in s.figures}
+            for word, (feature, side) in TITLE_MEANINGS.items():
+                if word not in persona.persona_name or feature not in figure:
+                    continue
+                checked += 1
+                f = figure[feature]
+                if (f.mean < f.population_mean) != (side == "below"):
+                    bad.append((run.label, s.id, persona.persona_name, f.mean, f.population_mean))
+    assert checked > 50
+    assert not bad
+
+
+def test_footnotes_name_the_side_a_figure_is_on(runs: list[Run]) -> None:
+    """ "$0 for the book" cites the book's figure; "7% on average against 49%" the segment's;
+    "$0 for segment 5" the other segment's."""
+    sides = (
+        (re.compile(r"\s*(?:months )?(?:for|across) the book"), "book"),
+        (re.compile(r"\s*(?:months )?(?:on average )?(?:against [$\d]|\(book)"), "segment"),
+        (re.compile(r"\s*for segment \d"), "other"),
+    )
+    bad = []
+    checked = 0
+    for run in runs:
+        for persona in run.personas:
+            cited, notes = persona.footnoted()
+            for texts in cited.values():
+                for cited_text in texts:
+                    text = cited_text.text
+                    for mark in re.finditer(r"\[(\d+)\]", text):
+                        note = notes[int(mark[1]) - 1]
+                        for pattern, side in sides:
+                            if not pattern.match(text, mark.end()):
+                                continue
+                            checked += 1
+                            ok = {
+                                "book": ", book " in note,
+                                "segment": ", segment mean" in note or ", segment median" in note,
+                                "other": re.search(r", segment \d+ (mean|median)", note),
+                            }[side]
+                            if not ok:
+                                bad.append((run.label, text[: mark.end()][-60:], note))
+    assert checked > 2000
+    assert not bad
