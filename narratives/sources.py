@@ -362,7 +362,12 @@ def footnoted(texts: Sequence[str], sources: Sequence[Source]) -> tuple[list[Cit
     for text in texts:
         pieces, used, last = [], [], 0
         for quantity, matched in trace(text, sources):
-            if not matched or not quantity.figure:
+            label = (matched[0].label or "").lower() if matched else ""
+            # A small bare integer is a figure only beside the name of its measure ("7 for the
+            # book" after "purchase transactions"), not in "and 1 small one".
+            if not matched or not (
+                quantity.figure or (label and label in text[: quantity.start].lower())
+            ):
                 continue
             note = matched[0].text
             if note not in notes:
