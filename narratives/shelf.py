@@ -5,15 +5,14 @@ The shelf is data the bank edits: the code names no product.
 
 from __future__ import annotations
 
-import hashlib
-import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from narratives.context import Figure, SegmentContext
 from segmenter.errors import InputError
+from segmenter.settings_file import read_settings
 from segmenter.vocabulary import OPERATORS, Op, default_vocabulary
 
 __all__ = [
@@ -133,19 +132,12 @@ def _match(product: Product, segment: SegmentContext) -> ProductMatch | None:
 
 def load_shelf(path: Path = DEFAULT_SHELF) -> Shelf:
     """Read and validate a shelf file; a broken file is an InputError naming what is wrong."""
-    try:
-        raw = path.read_bytes()
-        data = tomllib.loads(raw.decode("utf-8"))
-    except OSError as error:
-        raise InputError(f"product shelf {path}: cannot be read ({error.strerror})") from error
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise InputError(f"product shelf {path}: not valid TOML ({error})") from error
-    try:
-        shelf = Shelf.model_validate({**data.get("shelf", {}), "products": data.get("products")})
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise InputError(f"product shelf {path}: {where}: {first['msg']}") from error
+    shelf, sha256 = read_settings(
+        path,
+        Shelf,
+        what="product shelf",
+        reshape=lambda data: {**data.get("shelf", {}), "products": data.get("products")},
+    )
     if len(set(shelf.ids)) != len(shelf.ids):
         raise InputError(f"product shelf {path}: product ids must be unique")
     needs = default_vocabulary().needs
@@ -155,4 +147,4 @@ def load_shelf(path: Path = DEFAULT_SHELF) -> Shelf:
                 f"product shelf {path}: {product.id}: not_with_needs names unknown need(s) "
                 f"{', '.join(unknown)}; the vocabulary's needs are {', '.join(needs)}"
             )
-    return shelf.model_copy(update={"sha256": hashlib.sha256(raw).hexdigest()})
+    return shelf.model_copy(update={"sha256": sha256})

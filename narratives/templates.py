@@ -113,9 +113,9 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["capitalize_first"] = capitalize_first
     env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     env.filters.update(
+        capitalize_first=capitalize_first,
         fmt=fmt,
         times=_times,
         fmt_apart=_fmt_apart,

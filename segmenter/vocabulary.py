@@ -7,17 +7,15 @@ segment names, persona titles, needs and channels of every writer come from it.
 from __future__ import annotations
 
 import functools
-import hashlib
 import operator
-import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from segmenter.errors import InputError
 from segmenter.measures import LABELS, PURCHASE_TYPES
+from segmenter.settings_file import read_settings
 
 __all__ = [
     "DEFAULT_VOCABULARY",
@@ -175,20 +173,8 @@ class Vocabulary(_Strict):
 
 def load_vocabulary(path: Path = DEFAULT_VOCABULARY) -> Vocabulary:
     """Read and validate a vocabulary file; a broken file is an InputError naming the problem."""
-    try:
-        raw = path.read_bytes()
-        data = tomllib.loads(raw.decode("utf-8"))
-    except OSError as error:
-        raise InputError(f"vocabulary {path}: cannot be read ({error.strerror})") from error
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise InputError(f"vocabulary {path}: not valid TOML ({error})") from error
-    try:
-        vocabulary = Vocabulary.model_validate(data)
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(part) for part in first["loc"]) or "file"
-        raise InputError(f"vocabulary {path}: {where}: {first['msg']}") from error
-    return vocabulary.model_copy(update={"sha256": hashlib.sha256(raw).hexdigest()})
+    vocabulary, sha256 = read_settings(path, Vocabulary, what="vocabulary")
+    return vocabulary.model_copy(update={"sha256": sha256})
 
 
 @functools.cache
