@@ -36,20 +36,21 @@ from narratives.personas import RULE_BASED, authorship
 from narratives.preview import outgoing_requests
 from narratives.tables import figures_table, segments_table
 from narratives.templates import capitalize_first, plain_markdown
-from segmenter import chart_data, charts
-from segmenter.algorithms import ALGORITHMS
+from segmenter.charts import data as chart_data
+from segmenter.charts import figures as charts
+from segmenter.cluster.algorithms import ALGORITHMS
+from segmenter.cluster.selection import K_RANGE, stability_note
 from segmenter.comparison import run_comparison
 from segmenter.errors import InputError
+from segmenter.explain.measures import label
+from segmenter.explain.profiles import PROFILE_FEATURES
 from segmenter.files import csv_bytes
-from segmenter.io import parse_table
-from segmenter.measures import label
-from segmenter.model import SegmentModel, score
+from segmenter.ingest.quality import LoadedCustomers, clean_table
+from segmenter.ingest.read import parse_table
+from segmenter.model.fitted import SegmentModel, score
+from segmenter.model.scoring import model_from_bytes, score_summary
 from segmenter.pipeline import Segmentation, run_segmentation
-from segmenter.profiles import PROFILE_FEATURES
-from segmenter.quality import LoadedCustomers, clean_table
 from segmenter.results import RunProfile, SegmentProfile
-from segmenter.scoring import model_from_bytes, score_summary
-from segmenter.selection import K_RANGE, stability_note
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "sample_customers.csv"
 MAX_UPLOAD_MB = st.get_option("server.maxUploadSize")

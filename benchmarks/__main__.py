@@ -73,13 +73,13 @@ def make_customers(rows: int, directory: Path, *, suffix: str = ".csv") -> Path:
     path = directory / f"customers_{rows}{suffix}"
     if not path.exists():
         print(f"  making {rows:,} synthetic customers -> {path}", file=sys.stderr)
-        sample = [sys.executable, "-m", "segmenter", "sample", "--rows", str(rows)]
+        sample = [sys.executable, "-m", "card_segmenter", "sample", "--rows", str(rows)]
         run_child([*sample, "--seed", "1", "--out", str(path)])
     return path
 
 
 def ours(path: Path, out: Path) -> list[str]:
-    segment = [sys.executable, "-m", "segmenter", "segment", str(path), "--out", str(out)]
+    segment = [sys.executable, "-m", "card_segmenter", "segment", str(path), "--out", str(out)]
     return [*segment, "--algorithm", "kmeans", "--k", "4"]
 
 
@@ -93,9 +93,9 @@ def reference_silhouettes(
     """Silhouette of each labelling on the same 20k customers in one reference space."""
     from sklearn.metrics import silhouette_score
 
-    from segmenter.features import build_preprocessor, feature_matrix
-    from segmenter.io import load_customers
-    from segmenter.schema import ID_COLUMN
+    from segmenter.cluster.features import build_preprocessor, feature_matrix
+    from segmenter.ingest.read import load_customers
+    from segmenter.ingest.schema import ID_COLUMN
 
     frame = load_customers(path).frame
     rng = np.random.default_rng(REF_SEED)
@@ -180,14 +180,14 @@ def run_once(label: str, command: list[str]) -> Child:
 def bench_auto_k(directory: Path) -> Child:
     """`segment --k auto` on 1M customers, once."""
     path = make_customers(SIZES["1M"], directory)
-    command = [sys.executable, "-m", "segmenter", "segment", str(path), "--k", "auto"]
+    command = [sys.executable, "-m", "card_segmenter", "segment", str(path), "--k", "auto"]
     return run_once("auto-k, 1M", [*command, "--out", str(directory / "auto_k")])
 
 
 def bench_compare(directory: Path) -> Child:
     """`compare` of all seven algorithms at k=4 on 1M customers, once."""
     path = make_customers(SIZES["1M"], directory)
-    command = [sys.executable, "-m", "segmenter", "compare", str(path), "--k", "4"]
+    command = [sys.executable, "-m", "card_segmenter", "compare", str(path), "--k", "4"]
     return run_once("compare, 1M", [*command, "--out", str(directory / "compare")])
 
 
@@ -195,7 +195,7 @@ def bench_stream(directory: Path, rows: int) -> Child:
     """`segment --stream` of `rows` customers from a chunked Parquet file, once; checked whole."""
     path = make_customers(rows, directory, suffix=".parquet")
     out = directory / f"stream_{rows}"
-    command = [sys.executable, "-m", "segmenter", "segment", str(path), "--k", "4", "--stream"]
+    command = [sys.executable, "-m", "card_segmenter", "segment", str(path), "--k", "4", "--stream"]
     child = run_once(f"streamed, {rows:,}", [*command, "--out", str(out)])
     # A time means nothing unless every customer came out with a segment.
     written = pl.scan_csv(out / "assignments.csv").select(pl.len()).collect().item()

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from segmenter.calibration import FACTORS
-from segmenter.synthetic import CHUNK_ROWS, generate_customers
+from segmenter.synthetic.calibration import FACTORS
+from segmenter.synthetic.generate import CHUNK_ROWS, generate_customers
 
-WRITE = "from pathlib import Path; import sys; from segmenter.synthetic import write_customers; "
+WRITE = "from pathlib import Path; import sys; "
+WRITE += "from segmenter.synthetic.generate import write_customers; "
 WRITE += "write_customers(Path(sys.argv[1]), rows=int(sys.argv[2]), seed=1)"
 
 

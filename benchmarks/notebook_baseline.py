@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
-# As in segmenter.schema; spelled out so the baseline imports nothing of ours.
+# As in segmenter.ingest.schema; spelled out so the baseline imports nothing of ours.
 LOG_COLUMNS = [
     "BALANCE", "PURCHASES", "ONEOFF_PURCHASES", "INSTALLMENTS_PURCHASES", "CASH_ADVANCE",
     "CASH_ADVANCE_TRX", "PURCHASES_TRX", "CREDIT_LIMIT", "PAYMENTS", "MINIMUM_PAYMENTS",

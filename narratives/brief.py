@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,9 +17,9 @@ from narratives.personas import Persona, PersonaWriter, authorship
 from narratives.shelf import Shelf
 from narratives.templates import render, templates_hash
 from segmenter.errors import InputError
+from segmenter.explain.vocabulary import default_vocabulary
 from segmenter.files import write_all
 from segmenter.results import RunProfile
-from segmenter.vocabulary import default_vocabulary
 
 __all__ = ["BRIEF_TEMPLATES", "Audit", "Brief", "Section", "render_brief", "write_brief"]
 
@@ -106,8 +107,8 @@ def _read_run(path: Path) -> RunProfile:
 
 
 def write_brief(
-    run_dir: Path,
-    out: Path,
+    run_dir: str | os.PathLike[str],
+    out: str | os.PathLike[str],
     *,
     writer: PersonaWriter,
     shelf: Shelf,
@@ -115,6 +116,7 @@ def write_brief(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Brief:
     """Write the brief to `out`, with brief.json and audiences/segment-<id>.csv beside it."""
+    run_dir, out = Path(run_dir), Path(out)
     suffix = out.suffix.lower()
     if suffix not in BRIEF_TEMPLATES:
         raise InputError(f"{out}: the brief must be a .md or .html file")

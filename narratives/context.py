@@ -10,12 +10,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from segmenter.facts import Fact, fact_of, stat_fact
-from segmenter.measures import kind_of
-from segmenter.naming import signals
+from segmenter.explain.facts import Fact, fact_of, stat_fact
+from segmenter.explain.measures import kind_of
+from segmenter.explain.naming import signals
+from segmenter.explain.verdict import DOMINANT_SHARE, Level, Verdict, profile_verdict
+from segmenter.explain.vocabulary import Units, Vocabulary, default_vocabulary
 from segmenter.results import FeatureStat, RunProfile, SegmentProfile
-from segmenter.verdict import DOMINANT_SHARE, Level, Verdict, profile_verdict
-from segmenter.vocabulary import Units, Vocabulary, default_vocabulary
 
 __all__ = [
     "MIN_SEGMENT_SIZE",

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from narratives.context import Figure, SegmentContext
 from segmenter.errors import InputError
+from segmenter.explain.vocabulary import OPERATORS, Op, default_vocabulary
 from segmenter.settings_file import read_settings
-from segmenter.vocabulary import OPERATORS, Op, default_vocabulary
 
 __all__ = [
     "DEFAULT_SHELF",
@@ -25,7 +25,7 @@ __all__ = [
     "load_shelf",
 ]
 
-DEFAULT_SHELF = Path(__file__).resolve().parents[1] / "data" / "products.toml"
+DEFAULT_SHELF = Path(__file__).resolve().parent / "products.toml"
 
 
 class _Strict(BaseModel):

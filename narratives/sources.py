@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from narratives.context import Figure, RunContext, SegmentContext
 from narratives.shelf import ProductMatch
 from narratives.templates import fmt
-from segmenter.facts import notable
+from segmenter.explain.facts import notable
 
 __all__ = [
     "Cited",
@@ -316,7 +316,7 @@ def comparisons(text: str, segment: SegmentContext, sources: Sequence[Source]) -
 
     A sentence compares when it says "high", "low", "stands out", "above"...; it then cites
     a segment statistic and the book's same statistic of one measure, and the two must differ
-    by an amount a reader would notice (segmenter.facts.notable).
+    by an amount a reader would notice (segmenter.explain.facts.notable).
     """
     kinds = {f.feature: f for f in segment.figures}
     found = []

@@ -11,7 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from segmenter.vocabulary import Units, default_vocabulary
+from segmenter.explain.vocabulary import Units, default_vocabulary
 
 __all__ = [
     "PROMPTS_DIR",
@@ -24,7 +24,7 @@ __all__ = [
     "templates_hash",
 ]
 
-PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 
 # How a figure of each kind reads: money in whole units, shares as percentages; the currency

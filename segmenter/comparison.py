@@ -2,35 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 from threadpoolctl import threadpool_limits
 
-from segmenter.evaluation import N_BOOTSTRAPS
-from segmenter.features import build_preprocessor, feature_matrix
-from segmenter.files import csv_bytes, write_all
-from segmenter.pipeline import check_request
-from segmenter.results import KChoice
-from segmenter.sampling import COMPARE_ROWS, Purpose, sample_rows
-from segmenter.selection import (
+from segmenter.cluster.evaluation import N_BOOTSTRAPS
+from segmenter.cluster.features import build_preprocessor, feature_matrix
+from segmenter.cluster.selection import (
     COMPARISON_COLUMNS,
     K_RANGE,
     Comparison,
     choose_k,
     compare_algorithms,
 )
+from segmenter.files import csv_bytes, write_all
+from segmenter.pipeline import check_request
+from segmenter.progress import Progress, quiet
+from segmenter.results import KChoice
+from segmenter.sampling import COMPARE_ROWS, Purpose, sample_rows
 
 __all__ = ["ComparisonRun", "run_comparison", "write_comparison"]
 
 # k=auto in a comparison is chosen with K-Means: cheap, stable, and the literature's reference.
 REFERENCE_ALGORITHM = "kmeans"
-
-
-def _quiet(message: str) -> None:
-    return None
 
 
 @dataclass(frozen=True)
@@ -62,7 +58,7 @@ def run_comparison(
     seed: int = 0,
     k_range: tuple[int, int] = K_RANGE,
     n_bootstraps: int = N_BOOTSTRAPS,
-    progress: Callable[[str], None] = _quiet,
+    progress: Progress = quiet,
     source: str = "input",
 ) -> ComparisonRun:
     """Run every registered algorithm at k (chosen with K-Means when None) and score each.

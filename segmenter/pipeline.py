@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,16 +11,17 @@ import polars as pl
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from segmenter.algorithms import get_algorithm
+from segmenter.cluster.algorithms import get_algorithm
+from segmenter.cluster.evaluation import N_BOOTSTRAPS, Evaluation, evaluate
+from segmenter.cluster.features import fit_transform_features
+from segmenter.cluster.selection import K_RANGE, MIN_SHARE, choose_k
 from segmenter.errors import InputError
-from segmenter.evaluation import N_BOOTSTRAPS, Evaluation, evaluate
-from segmenter.features import fit_transform_features
 from segmenter.files import csv_content, write_all
-from segmenter.model import SegmentModel, model_bytes, segment_names
+from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN
+from segmenter.model.fitted import SegmentModel, model_bytes, segment_names
+from segmenter.progress import Progress, quiet
 from segmenter.results import KChoice, RunProfile, SegmentProfile
 from segmenter.sampling import PROFILE_ROWS, Purpose, sample_rows
-from segmenter.schema import FEATURE_COLUMNS, ID_COLUMN
-from segmenter.selection import K_RANGE, MIN_SHARE, choose_k
 
 __all__ = [
     "Segmentation",
@@ -32,13 +32,8 @@ __all__ = [
     "write_segmentation",
 ]
 
-Progress = Callable[[str], None]
 MIN_PER_SEGMENT = 5  # distinct customers for each segment asked for
 MIN_CUSTOMERS = 20  # distinct customers for any segmentation
-
-
-def _quiet(message: str) -> None:
-    return None
 
 
 @dataclass(frozen=True)
@@ -139,7 +134,7 @@ def run_segmentation(
     k_range: tuple[int, int] = K_RANGE,
     min_share: float = MIN_SHARE,
     n_bootstraps: int = N_BOOTSTRAPS,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
     source: str = "input",
 ) -> Segmentation:
     """Segment the customers of a canonical frame; k=None chooses k (methods that take one)."""
@@ -187,7 +182,7 @@ def profile_segments(frame: pl.DataFrame, result: Evaluation, *, seed: int) -> l
     Statistics, rules and names then come from the sample (which keeps at least one member of
     every segment); sizes and shares are always counted over every customer.
     """
-    from segmenter.profiles import build_profiles
+    from segmenter.explain.profiles import build_profiles
 
     labels = result.labels
     rows = sample_rows(labels.size, PROFILE_ROWS, seed=seed, purpose=Purpose.PROFILE)

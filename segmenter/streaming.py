@@ -16,7 +16,7 @@ with `--stream` for any Parquet file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -25,16 +25,17 @@ import numpy as np
 import polars as pl
 from threadpoolctl import threadpool_limits
 
+from segmenter.cluster.evaluation import relabel
+from segmenter.cluster.features import transform_in_chunks
 from segmenter.errors import InputError
-from segmenter.evaluation import relabel
-from segmenter.features import transform_in_chunks
 from segmenter.files import atomic_write, neutralise, write_bytes, write_text
-from segmenter.model import segment_names
+from segmenter.ingest.quality import clean_table
+from segmenter.ingest.schema import ID_COLUMN
+from segmenter.model.fitted import segment_names
 from segmenter.pipeline import Segmentation, run_segmentation
-from segmenter.quality import clean_table
+from segmenter.progress import Progress, quiet
 from segmenter.results import RunProfile
 from segmenter.sampling import Purpose, sample_rows
-from segmenter.schema import ID_COLUMN
 
 __all__ = [
     "BATCH_ROWS",
@@ -50,12 +51,6 @@ BATCH_ROWS = 1 << 20
 SAMPLE_ROWS = 1_000_000
 # Above this many rows a Parquet file is streamed: a frame of it would not fit in memory.
 STREAM_ROWS = 20_000_000
-
-Progress = Callable[[str], None]
-
-
-def _quiet(message: str) -> None:
-    return None
 
 
 @dataclass(frozen=True)
@@ -94,7 +89,7 @@ def _open(path: Path) -> Any:
 
 
 def _clean(raw: pl.DataFrame, source: str) -> pl.DataFrame:
-    from segmenter.io import RawTable
+    from segmenter.ingest.read import RawTable
 
     return clean_table(RawTable(frame=raw, source=source, format="parquet")).frame
 
@@ -129,7 +124,7 @@ def segment_streaming(
     seed: int = 0,
     sample_size: int = SAMPLE_ROWS,
     batch_rows: int = BATCH_ROWS,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> StreamedRun:
     """Segment every customer of a Parquet file in two batched passes; write the outputs."""
     progress(f"pass 1: sampling {sample_size:,} customers from {path}")
@@ -143,7 +138,7 @@ def segment_streaming(
     counts, assigned = _assign_all(path, run, out_dir / "assignments.csv", batch_rows, progress)
     profile = _full_profile(run, counts, assigned, n_read)
     write_text(out_dir / "profiles.json", profile.model_dump_json(indent=2) + "\n")
-    from segmenter.model import model_bytes
+    from segmenter.model.fitted import model_bytes
 
     write_bytes(out_dir / "model.skops", model_bytes(run.model))
     return StreamedRun(profile=profile, rows_read=n_read, rows_assigned=assigned)

@@ -1,0 +1,1 @@
+"""The command line and the app: the composition root above `segmenter` and `narratives`."""

@@ -1,0 +1,3 @@
+from card_segmenter.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The Streamlit app's pages; `streamlit_app.py` at the repository root runs them."""

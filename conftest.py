@@ -1,0 +1,58 @@
+"""Fixtures for the tests beside each package: real data, a local LLM server, Chromium."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks.app import CHROMIUM, CHROMIUM_ARGS, AppDidNotStart, serve_app
+from narratives import Shelf, load_shelf
+from testkit.llm_server import FakeLLM, running_server
+from testkit.paths import REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def real_data_path() -> Path:
+    """Path of the real CC GENERAL file; skip without it, but fail under CI=true."""
+    if not REAL_DATA.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the real data file is missing under CI: {REAL_DATA}")
+        pytest.skip(f"real data not found at {REAL_DATA}")
+    return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def shelf() -> Shelf:
+    """The bank's product shelf as shipped in data/products.toml."""
+    return load_shelf()
+
+
+@pytest.fixture
+def server() -> Iterator[FakeLLM]:
+    """A local OpenAI-compatible server on 127.0.0.1 answering from queued replies."""
+    with running_server() as fake:
+        yield fake
+
+
+# Browser tests: Debian's chromium driven by pytest-playwright (see ../shared/TESTING.md); the
+# app is served as the benchmarks serve it.
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:  # type: ignore[type-arg]
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing under CI: `make test` installs it")
+        pytest.skip(f"{CHROMIUM} is not installed (`make chromium` installs it as root)")
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    """The app served by a real Streamlit process on a free loopback port."""
+    try:
+        with serve_app() as url:
+            yield url
+    except AppDidNotStart as error:
+        pytest.fail(str(error))

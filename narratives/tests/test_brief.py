@@ -1,0 +1,131 @@
+"""`segmenter brief`: the brief, brief.json and audience lists, offline and with an LLM server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from narratives.brief import Brief, write_brief
+from narratives.rules import RuleBasedWriter
+from narratives.shelf import Shelf
+from segmenter.errors import InputError
+from segmenter.results import RunProfile
+from testkit.llm_server import answer, running_server
+from testkit.narratives_fixtures import customer_ids, noisy_run, write_run_dir
+from testkit.segmenter_fixtures import run_cli
+
+
+def test_offline_brief_with_audiences_and_json(tmp_path: Path) -> None:
+    run_dir = write_run_dir(tmp_path / "run")
+    out = tmp_path / "out" / "brief.md"
+    done = run_cli("brief", str(run_dir), "--out", str(out), "--offline")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Narratives: rule-based\n")
+    assert "Narratives: rule-based" in out.read_text(encoding="utf-8")
+
+    brief = Brief.model_validate_json((out.parent / "brief.json").read_text(encoding="utf-8"))
+    assert brief.narratives == "rule-based"
+    assert [s.persona.source for s in brief.sections] == ["rule-based"] * 5
+    assert len(brief.audit.profiles_sha256) == 64
+
+    audiences = sorted(p.name for p in (out.parent / "audiences").iterdir())
+    assert audiences == [f"segment-{i}.csv" for i in range(5)]
+    revolvers = pl.read_csv(out.parent / "audiences" / "segment-1.csv")
+    assert revolvers.columns == ["customer_id"]
+    assert revolvers["customer_id"].to_list() == customer_ids()[3120 : 3120 + 2410]
+
+
+def test_brief_without_a_key_is_rule_based(tmp_path: Path) -> None:
+    run_dir = write_run_dir(tmp_path / "run")
+    done = run_cli("brief", str(run_dir), "--out", str(tmp_path / "brief.html"))
+    assert done.returncode == 0, done.stderr
+    assert "Narratives: rule-based" in (tmp_path / "brief.html").read_text(encoding="utf-8")
+
+
+def test_brief_with_an_llm_server_from_the_environment(tmp_path: Path) -> None:
+    run_dir = write_run_dir(tmp_path / "run")
+    out = tmp_path / "brief.html"
+    with running_server() as server:
+        server.queue(None, answer('{"summary": "Kestrel"'))  # malformed for every segment
+        env = {
+            "OPENAI_API_KEY": "sk-test-env-key",
+            "OPENAI_BASE_URL": server.base_url,
+            "SEGMENTER_LLM_MODEL": "test-model",
+            "SEGMENTER_LLM_BUDGET_SECONDS": "20",
+        }
+        done = run_cli("brief", str(run_dir), "--out", str(out), env=env)
+    assert done.returncode == 0, done.stderr
+    # The model wrote no persona that passed: it is not credited, and the brief says why.
+    assert done.stdout.startswith(
+        "Narratives: rule-based\ntest-model at 127.0.0.1 was asked, but the answer"
+        " does not fit the persona schema"
+    )
+    assert (
+        "segment 1: rule-based persona (the answer does not fit the persona schema" in done.stdout
+    )
+    assert len(server.requests) == 4
+    text = out.read_text(encoding="utf-8")
+    assert "Narratives: rule-based. Test-model at 127.0.0.1 was asked" in text
+    assert "Narratives model: none (rule-based)" in text
+    assert "sk-test-env-key" not in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(("--out", "brief.txt"), "the brief must be a .md or .html file", id="suffix"),
+        pytest.param(("--out", "brief.md"), "profiles.json: cannot be read", id="no-run"),
+    ],
+)
+def test_refusals_exit_2_with_one_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    done = run_cli(
+        "brief",
+        str(tmp_path / "nothing-here"),
+        *(a.replace("brief.", f"{tmp_path}/brief.") for a in args),
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert message in done.stderr
+
+
+def test_noise_gets_no_audience_and_stale_lists_go(tmp_path: Path, shelf: Shelf) -> None:
+    run_dir = write_run_dir(tmp_path / "run", noisy_run())
+    out = tmp_path / "out" / "brief.md"
+    stale = out.parent / "audiences" / "segment-7.csv"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("customer_id\nC99999\n", encoding="utf-8")
+    brief = write_brief(run_dir, out, writer=RuleBasedWriter(shelf), shelf=shelf)
+    assert sorted(p.name for p in stale.parent.iterdir()) == [f"segment-{i}.csv" for i in range(4)]
+    assert brief.sections[-1].audience_file is None
+    text = out.read_text(encoding="utf-8")
+    assert "## Unassigned\n" in text
+    assert "0.4% of customers fit no segment" in text
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        pytest.param("assignments", "assignments.csv: not found", id="no-assignments"),
+        pytest.param("profiles", "not a segmentation profile", id="bad-profiles"),
+        pytest.param(
+            "earlier",
+            r"written by an earlier version, without persona titles; run `segmenter segment`",
+            id="earlier-version",
+        ),
+    ],
+)
+def test_broken_runs_are_refused(tmp_path: Path, shelf: Shelf, damage: str, message: str) -> None:
+    run_dir = write_run_dir(tmp_path / "run")
+    profiles = run_dir / "profiles.json"
+    if damage == "assignments":
+        (run_dir / "assignments.csv").unlink()
+    elif damage == "profiles":
+        profiles.write_text('{"algorithm": "kmeans"}', encoding="utf-8")
+    else:  # profiles.json of an earlier version: names from other rules, no titles
+        run = RunProfile.model_validate_json(profiles.read_bytes())
+        old = [s.model_copy(update={"title": None, "archetype": None}) for s in run.segments]
+        profiles.write_text(run.model_copy(update={"segments": old}).model_dump_json())
+    with pytest.raises(InputError, match=message):
+        write_brief(run_dir, tmp_path / "b.md", writer=RuleBasedWriter(shelf), shelf=shelf)

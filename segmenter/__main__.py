@@ -1,3 +1,0 @@
-from segmenter.cli import main
-
-main()

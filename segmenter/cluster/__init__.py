@@ -1,0 +1,1 @@
+"""Fitting segments: preprocessing, the seven algorithms, their measures, and choosing k."""

@@ -1,0 +1,1 @@
+"""Reading customer files: formats, delimiters, numbers, column names, the quality report."""

@@ -1,0 +1,1 @@
+"""The fitted model: scoring new customers, and saving and loading it as a skops file."""

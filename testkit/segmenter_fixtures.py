@@ -1,0 +1,80 @@
+"""Toy customer frames for the segmentation tests: groups whose right answer is obvious."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import polars as pl
+
+from segmenter.ingest.schema import FEATURE_COLUMNS, FREQUENCY_COLUMNS, ID_COLUMN
+from testkit.paths import REPO
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The `segmenter` command in a child process, without the developer's LLM settings."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SEGMENTER_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "card_segmenter", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        env={**base, **(env or {})},
+        timeout=120,
+    )
+
+
+# Three kinds of card holder, far apart after log1p and scaling. Unlisted columns are 0,
+# frequencies are shares in [0, 1], TENURE is 12.
+GROUPS: tuple[dict[str, float], ...] = (
+    {  # revolvers: a large balance carried, cash advances, no purchases
+        "BALANCE": 4000, "BALANCE_FREQUENCY": 1.0, "CASH_ADVANCE": 3000,
+        "CASH_ADVANCE_FREQUENCY": 0.5, "CASH_ADVANCE_TRX": 8, "CREDIT_LIMIT": 6000,
+        "PAYMENTS": 2000, "MINIMUM_PAYMENTS": 1500,
+    },
+    {  # transactors: frequent purchases paid in full
+        "BALANCE": 300, "BALANCE_FREQUENCY": 0.6, "PURCHASES": 3000, "ONEOFF_PURCHASES": 2000,
+        "INSTALLMENTS_PURCHASES": 1000, "PURCHASES_FREQUENCY": 0.9,
+        "ONEOFF_PURCHASES_FREQUENCY": 0.6, "PURCHASES_INSTALLMENTS_FREQUENCY": 0.5,
+        "PURCHASES_TRX": 40, "CREDIT_LIMIT": 9000, "PAYMENTS": 3200, "MINIMUM_PAYMENTS": 200,
+        "PRC_FULL_PAYMENT": 0.9,
+    },
+    {  # dormant: small balances, nothing else
+        "BALANCE": 20, "BALANCE_FREQUENCY": 0.2, "CREDIT_LIMIT": 1000, "PAYMENTS": 50,
+        "MINIMUM_PAYMENTS": 20,
+    },
+)  # fmt: skip
+
+
+def toy_frame(
+    sizes: tuple[int, ...] = (60, 40, 20), *, seed: int = 0, spread: float = 0.05
+) -> pl.DataFrame:
+    """Canonical customers: `sizes[g]` of group g in that order, each value jittered by `spread`.
+
+    Money and counts get multiplicative noise, frequencies additive noise clipped to [0, 1].
+    """
+    rng = np.random.default_rng(seed)
+    columns: dict[str, list[float]] = {c: [] for c in FEATURE_COLUMNS}
+    for size, group in zip(sizes, GROUPS, strict=False):
+        for column in FEATURE_COLUMNS:
+            centre = 12.0 if column == "TENURE" else float(group.get(column, 0.0))
+            if column == "TENURE":
+                values = np.full(size, centre)
+            elif column in FREQUENCY_COLUMNS:
+                values = np.clip(centre + rng.normal(0, spread, size), 0, 1)
+            else:
+                values = centre * rng.lognormal(0, spread, size)
+            columns[column].extend(values.round(6).tolist())
+    n_rows = sum(sizes)
+    ids = [f"T{i:05d}" for i in range(1, n_rows + 1)]
+    return pl.DataFrame(
+        {ID_COLUMN: ids, **columns}, schema_overrides=dict.fromkeys(FEATURE_COLUMNS, pl.Float64)
+    )
+
+
+def toy_groups(sizes: tuple[int, ...] = (60, 40, 20)) -> np.ndarray:
+    """The true group of every row of `toy_frame(sizes)`."""
+    return np.repeat(np.arange(len(sizes)), sizes)
