@@ -89,12 +89,13 @@ def segment(
 ) -> None:
     """Segment customers: write assignments.csv, profiles.json and model.skops into DIR."""
     from segmenter.cluster.algorithms import get_algorithm
+    from segmenter.explain.summary import run_summary
     from segmenter.explain.verdict import profile_verdict
     from segmenter.ingest.read import load_customers
     from segmenter.pipeline import parse_k, run_segmentation, write_segmentation
     from segmenter.streaming import STREAM_ROWS, parquet_rows, segment_streaming
 
-    get_algorithm(algorithm)  # refuse bad options before reading the file
+    method = get_algorithm(algorithm)  # refuse bad options before reading the file
     n_segments = parse_k(k)
     _check_seed(seed)
     progress = _stderr_progress()  # first used once the input is known to be usable
@@ -114,17 +115,10 @@ def segment(
         progress(f"writing {out}")
         write_segmentation(run, out)
         profile = run.profile
-    silhouette = profile.metrics.silhouette
-    typer.echo(
-        f"{profile.k} segments of {profile.n_customers:,} customers with {algorithm}"
-        + (f" (silhouette {silhouette:.3f})" if silhouette is not None else "")
-    )
+    for line in run_summary(profile, method=method).lines:  # the words the app shows
+        typer.echo(line)
     for s in profile.segments:
         typer.echo(f"  {s.id:>3}  {s.name:<40} {s.size:>9,}  {s.share:6.1%}")
-    if profile.k_selection:
-        typer.echo(profile.k_selection.explanation)
-    if profile.fit_note:
-        typer.echo(profile.fit_note)
     verdict = profile_verdict(profile)
     typer.echo(f"Confidence in this segmentation: {verdict.level}. {verdict.sentence}")
     typer.echo(f"wrote assignments.csv, profiles.json and model.skops to {out}")
@@ -211,13 +205,31 @@ def brief(
     offline: Annotated[
         bool, typer.Option("--offline", help="Rule-based narratives only; no LLM is called.")
     ] = False,
+    shelf_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--shelf",
+            envvar="SEGMENTER_SHELF",
+            help="The bank's own product shelf (TOML) instead of the packaged example.",
+        ),
+    ] = None,
+    prompts: Annotated[
+        Path | None,
+        typer.Option(
+            "--prompts",
+            envvar="SEGMENTER_PROMPTS",
+            help="A folder of .j2 templates that replace the packaged ones of the same name.",
+        ),
+    ] = None,
 ) -> None:
     """Write personas, products and a campaign brief, with brief.json and audiences/ beside it."""
     from narratives.brief import write_brief
     from narratives.config import build_writer, settings_from_env
-    from narratives.shelf import load_shelf
+    from narratives.shelf import DEFAULT_SHELF, load_shelf
+    from narratives.templates import use_prompt_folder
 
-    shelf = load_shelf()
+    shelf = load_shelf(shelf_file or DEFAULT_SHELF)
+    use_prompt_folder(prompts)
     writer = build_writer(
         settings_from_env(), shelf=shelf, offline=offline, cache_dir=out.parent / "llm-cache"
     )
@@ -225,10 +237,9 @@ def brief(
     typer.echo(f"Narratives: {done.narratives}")
     if done.narratives_note:
         typer.echo(done.narratives_note)
-    for section in done.sections:
-        if section.persona.fallback_reason and not section.segment.coarse:
-            reason = section.persona.fallback_reason
-            typer.echo(f"segment {section.segment.id}: rule-based persona ({reason})")
+    for section in done.fallbacks:
+        reason = section.persona.fallback_reason
+        typer.echo(f"segment {section.segment.id}: rule-based persona ({reason})")
     typer.echo(f"wrote {out}, {out.parent / 'brief.json'} and {out.parent / 'audiences'}")
 
 

@@ -1,4 +1,8 @@
-"""The one Jinja environment over `prompts/`, its number filters, and a hash of the templates."""
+"""The one Jinja environment over `prompts/`, its number filters, and a hash of the templates.
+
+A bank may reword any template: `use_prompt_folder` puts a folder of same-named `.j2` files
+before the packaged ones (set at the edge: `segmenter brief --prompts DIR`, SEGMENTER_PROMPTS).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    select_autoescape,
+)
 
+from segmenter.errors import InputError
 from segmenter.explain.vocabulary import Units, default_vocabulary
 
 __all__ = [
@@ -22,9 +36,11 @@ __all__ = [
     "render",
     "render_lines",
     "templates_hash",
+    "use_prompt_folder",
 ]
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
+_own_prompts: list[Path] = []  # the bank's folder, read before PROMPTS_DIR; set at the edge
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 
 # How a figure of each kind reads: money in whole units, shares as percentages; the currency
@@ -105,8 +121,11 @@ def _md_cell(text: str) -> str:
 @functools.cache
 def environment() -> Environment:
     """The environment of every prompt and brief (StrictUndefined: no silent blanks)."""
+    loader: BaseLoader = FileSystemLoader(PROMPTS_DIR)
+    if _own_prompts:
+        loader = ChoiceLoader([FileSystemLoader(_own_prompts), loader])
     env = Environment(
-        loader=FileSystemLoader(PROMPTS_DIR),
+        loader=loader,
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
         trim_blocks=True,
@@ -142,9 +161,51 @@ def render_lines(name: str, macro: str, /, *args: Any) -> list[str]:
 
 
 def templates_hash(names: tuple[str, ...] | None = None) -> str:
-    """SHA-256 over the named templates (all of `prompts/` by default), for audit and cache keys."""
+    """SHA-256 over the templates in use (all of them by default), for audit and cache keys."""
     digest = hashlib.sha256()
-    paths = sorted(PROMPTS_DIR.glob("*.j2")) if names is None else [PROMPTS_DIR / n for n in names]
-    for path in paths:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in sorted(_packaged()) if names is None else names:
+        path = next(
+            (folder / name for folder in _own_prompts if (folder / name).is_file()),
+            PROMPTS_DIR / name,
+        )
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def _packaged() -> set[str]:
+    return {path.name for path in PROMPTS_DIR.glob("*.j2")}
+
+
+def use_prompt_folder(folder: Path | None) -> None:
+    """Read the templates of `folder` before the packaged ones (None: the packaged ones only).
+
+    Refused, as an InputError: a missing folder, one with no template, a file that replaces no
+    packaged template (a misspelt name would silently change nothing), and a syntax error.
+    """
+    _own_prompts.clear()
+    environment.cache_clear()
+    if folder is None:
+        return
+    if not folder.is_dir():
+        raise InputError(f"prompt folder {folder}: no such folder")
+    own = sorted(path.name for path in folder.glob("*.j2"))
+    if not own:
+        raise InputError(f"prompt folder {folder}: holds no .j2 template")
+    if unknown := [name for name in own if name not in _packaged()]:
+        raise InputError(
+            f"prompt folder {folder}: {', '.join(unknown)} replace no template; the templates "
+            f"are {', '.join(sorted(_packaged()))}"
+        )
+    _own_prompts.append(folder)
+    environment.cache_clear()
+    for name in own:
+        try:
+            environment().get_template(name)
+        except TemplateSyntaxError as error:
+            use_prompt_folder(None)
+            raise InputError(
+                f"prompt folder {folder}: {name}, line {error.lineno}: {error.message}"
+            ) from None
+        except TemplateError as error:
+            use_prompt_folder(None)
+            raise InputError(f"prompt folder {folder}: {name}: {error}") from None

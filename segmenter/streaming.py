@@ -89,7 +89,7 @@ def _open(path: Path) -> Any:
 
 
 def _clean(raw: pl.DataFrame, source: str) -> pl.DataFrame:
-    from segmenter.ingest.read import RawTable
+    from segmenter.ingest.raw import RawTable
 
     return clean_table(RawTable(frame=raw, source=source, format="parquet")).frame
 

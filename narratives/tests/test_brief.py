@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
@@ -129,3 +130,68 @@ def test_broken_runs_are_refused(tmp_path: Path, shelf: Shelf, damage: str, mess
         profiles.write_text(run.model_copy(update={"segments": old}).model_dump_json())
     with pytest.raises(InputError, match=message):
         write_brief(run_dir, tmp_path / "b.md", writer=RuleBasedWriter(shelf), shelf=shelf)
+
+
+def test_a_banks_own_shelf_and_wording_replace_the_packaged_ones(tmp_path: Path) -> None:
+    from narratives.shelf import DEFAULT_SHELF
+    from narratives.templates import PROMPTS_DIR
+
+    run_dir = write_run_dir(tmp_path / "run")
+    shelf = tmp_path / "our-shelf.toml"
+    shelf.write_text(
+        DEFAULT_SHELF.read_text(encoding="utf-8").replace(
+            'name = "Retail wealth and card shelf"', 'name = "Harbour Bank shelf"'
+        ),
+        encoding="utf-8",
+    )
+    prompts = tmp_path / "wording"
+    prompts.mkdir()
+    (prompts / "brief.md.j2").write_text(
+        (PROMPTS_DIR / "brief.md.j2")
+        .read_text(encoding="utf-8")
+        .replace(
+            "# Campaign brief: credit-card customer segments", "# Harbour Bank: card segments"
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out" / "brief.md"
+    done = run_cli(
+        "brief", str(run_dir), "--out", str(out), "--offline", "--prompts", str(prompts),
+        env={"SEGMENTER_SHELF": str(shelf)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert out.read_text(encoding="utf-8").startswith("# Harbour Bank: card segments\n")
+    packaged = run_cli("brief", str(run_dir), "--out", str(tmp_path / "packaged.md"), "--offline")
+    assert packaged.returncode == 0, packaged.stderr
+    ours = Brief.model_validate_json((out.parent / "brief.json").read_text(encoding="utf-8"))
+    theirs = Brief.model_validate_json((tmp_path / "brief.json").read_text(encoding="utf-8"))
+    # The audit records which wording and which shelf wrote the brief.
+    assert ours.audit.templates_sha256 != theirs.audit.templates_sha256
+    assert ours.audit.shelf_sha256 != theirs.audit.shelf_sha256
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({}, "holds no .j2 template"),
+        ({"brief.markdown.j2": "x"}, r"brief\.markdown\.j2 replace no template; the templates are"),
+        ({"brief.md.j2": "{% if %}"}, r"brief\.md\.j2, line 1: "),
+    ],
+    ids=["empty", "misspelt", "syntax-error"],
+)
+def test_a_prompt_folder_that_would_not_be_used_is_refused(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    prompts = tmp_path / "wording"
+    prompts.mkdir()
+    for name, text in files.items():
+        (prompts / name).write_text(text, encoding="utf-8")
+    run_dir = write_run_dir(tmp_path / "run")
+    done = run_cli(
+        "brief", str(run_dir), "--out", str(tmp_path / "b.md"), "--offline", "--prompts",
+        str(prompts),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: prompt folder {prompts}: ")
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert re.search(message, done.stderr)

@@ -26,7 +26,7 @@ from segmenter.ingest.schema import (
 )
 
 if TYPE_CHECKING:
-    from segmenter.ingest.read import RawTable
+    from segmenter.ingest.raw import RawTable
 
 __all__ = ["MAX_INVALID_SHARE", "LoadedCustomers", "clean_table"]
 

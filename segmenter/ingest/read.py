@@ -9,45 +9,32 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import polars as pl
 
 from segmenter.errors import InputError
 from segmenter.ingest.quality import LoadedCustomers, clean_table
+from segmenter.ingest.raw import RawTable
 from segmenter.ingest.schema import ID_COLUMN, map_columns
 
-__all__ = ["LoadedCustomers", "RawTable", "load_customers", "parse_table", "read_table"]
-
-Format = Literal["csv", "parquet", "excel"]
+__all__ = ["LoadedCustomers", "load_customers", "parse_table", "read_table"]
 
 _DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_LINES = 50
 _HEAD_BYTES = 1 << 16  # enough of a file to recognise its format and sniff its dialect
+_EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # xlsx (a zip), xls (OLE2)
+_BINARY_SUFFIXES = frozenset({".parquet", ".pq", ".xlsx", ".xlsm", ".xls"})
 _DECIMAL_COMMA = re.compile(r'^"?\s*[-+]?\d*,\d+\s*"?$')
 _DECIMAL_POINT = re.compile(r'^"?\s*[-+]?\d*\.\d+\s*"?$')
 _THOUSANDS_COMMA = re.compile(r'^"?\s*[-+]?\d{1,3}(,\d{3})+\s*"?$')
-
-
-@dataclass(frozen=True)
-class RawTable:
-    """A table as read from a file: column names as the user wrote them, values not yet checked."""
-
-    frame: pl.DataFrame
-    source: str
-    format: Format
-    delimiter: str | None = None
-    encoding: str | None = None
-    decimal_comma: bool = False
 
 
 def read_table(path: Path | str) -> RawTable:
     """Read a file from disk (the only place this module touches the file system).
 
     Large files are read by Polars from the path itself: Parquet whole, a plain UTF-8 CSV
-    straight into typed columns. Anything unusual falls back to `parse_table` on the bytes.
+    straight into typed columns. Anything unusual goes the careful way of `parse_table`.
     """
     path = Path(path)
     if not path.is_file():
@@ -55,35 +42,56 @@ def read_table(path: Path | str) -> RawTable:
     try:
         with path.open("rb") as handle:
             head = handle.read(_HEAD_BYTES)
-        if head.startswith(b"PAR1"):
-            return _parse_parquet(path, str(path))
-        if head.strip() and not head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-            fast = _fast_csv(path, head, str(path))
-            if fast is not None:
-                return fast
+        fast = _read_fast(path, head, str(path))
+        if fast is not None:
+            return fast
         data = path.read_bytes()
     except OSError as error:
         raise InputError(f"{path}: cannot be read ({error.strerror})") from error
-    return parse_table(data, name=str(path))
+    return _parse_careful(data, str(path))
 
 
 def parse_table(data: bytes, *, name: str) -> RawTable:
-    """Parse the bytes of an uploaded or read file; the format comes from its content first."""
-    if not data.strip():
-        raise InputError(f"{name}: the file is empty")
-    if data.startswith(b"PAR1"):
-        return _parse_parquet(data, name)
-    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        return _parse_excel(data, name)
-    suffix = Path(name).suffix.lower()
-    if suffix in {".parquet", ".pq", ".xlsx", ".xlsm", ".xls"}:
-        raise InputError(f"{name}: not a valid {suffix} file (its content does not match)")
-    return _parse_csv(data, name)
+    """Parse the bytes of an uploaded or read file; the format comes from its content first.
+
+    The same two ways as `read_table`, chosen by the same test: an upload gives the same
+    table as the file it came from, and a plain CSV is read typed rather than as text.
+    """
+    fast = _read_fast(data, data[:_HEAD_BYTES], name)
+    return fast if fast is not None else _parse_careful(data, name)
 
 
 def load_customers(path: Path | str) -> LoadedCustomers:
     """Read, map and validate a customer file: the canonical frame and its quality report."""
     return clean_table(read_table(path))
+
+
+def _read_fast(source: Path | bytes, head: bytes, name: str) -> RawTable | None:
+    """Parquet, or a plain UTF-8 CSV read typed, from a path or bytes; None for the careful way.
+
+    `head` is the first `_HEAD_BYTES` of the file: the format is told from it alone.
+    """
+    if head.startswith(b"PAR1"):
+        return _parse_parquet(source, name)
+    if not head.strip() or head.startswith(_EXCEL_MAGIC):
+        return None
+    if Path(name).suffix.lower() in _BINARY_SUFFIXES:
+        return None  # the careful way refuses a text file named as Parquet or Excel
+    return _fast_csv(source, head, name)
+
+
+def _parse_careful(data: bytes, name: str) -> RawTable:
+    """Any table, its format found from its content; every problem explained in a sentence."""
+    if not data.strip():
+        raise InputError(f"{name}: the file is empty")
+    if data.startswith(b"PAR1"):
+        return _parse_parquet(data, name)
+    if data.startswith(_EXCEL_MAGIC):
+        return _parse_excel(data, name)
+    suffix = Path(name).suffix.lower()
+    if suffix in _BINARY_SUFFIXES:
+        raise InputError(f"{name}: not a valid {suffix} file (its content does not match)")
+    return _parse_csv(data, name)
 
 
 def _parse_parquet(data: bytes | Path, name: str) -> RawTable:
@@ -132,8 +140,8 @@ def _parse_csv(data: bytes, name: str) -> RawTable:
     )
 
 
-def _fast_csv(path: Path, head: bytes, name: str) -> RawTable | None:
-    """A plain UTF-8 CSV whose feature cells are all plain numbers, read typed from the path.
+def _fast_csv(source: Path | bytes, head: bytes, name: str) -> RawTable | None:
+    """A plain UTF-8 CSV whose feature cells are all plain numbers, read typed by Polars.
 
     None for anything else (BOM, UTF-16, Latin-1, lone CR line ends, decimal commas, a cell the
     float parser refuses, a ragged row): the text path then reads it and explains any problem.
@@ -163,7 +171,7 @@ def _fast_csv(path: Path, head: bytes, name: str) -> RawTable | None:
     numeric = {src: pl.Float64 for src, dst in mapping.renames.items() if dst != ID_COLUMN}
     try:
         frame = pl.read_csv(
-            path,
+            source if isinstance(source, Path) else io.BytesIO(source),
             separator=delimiter,
             schema_overrides=numeric,
             infer_schema=False,

@@ -123,7 +123,7 @@ def test_compare_ranks_the_algorithms(tmp_path: Path) -> None:
 def test_bad_input_is_an_input_error_naming_the_file(tmp_path: Path) -> None:
     path = tmp_path / "customers.csv"
     path.write_text("CUST_ID,SOMETHING\nC1,2\n", encoding="utf-8")
-    with pytest.raises(segmenter.InputError, match="customers.csv"):
+    with pytest.raises(segmenter.InputError, match=r"customers\.csv"):
         segmenter.load_customers(path)
 
 

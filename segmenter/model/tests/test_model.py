@@ -16,6 +16,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from segmenter.cluster import algorithms
 from segmenter.errors import InputError
+from segmenter.explain.naming import NOISE_NAME
 from segmenter.ingest.read import load_customers
 from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN
 from segmenter.model.fitted import (
@@ -172,8 +173,8 @@ def test_a_missing_model_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_segment_names_name_every_id_and_fall_back_for_unknown_ones() -> None:
-    names = {0: "Big-ticket spenders", 1: "Instalment buyers", -1: "Unassigned (noise)"}
+    names = {0: "Big-ticket spenders", 1: "Instalment buyers", -1: NOISE_NAME}
     named = segment_names(np.array([1, 0, -1, 7]), names)
     assert named.to_list() == [
-        "Instalment buyers", "Big-ticket spenders", "Unassigned (noise)", "Unassigned",
+        "Instalment buyers", "Big-ticket spenders", "Unassigned", "Unassigned",
     ]  # fmt: skip
