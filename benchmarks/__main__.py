@@ -1,13 +1,14 @@
 """Benchmark `segmenter segment` against the notebook baseline on synthetic customers.
 
-    make bench                                   # everything: about 25 minutes on 2 cores
-    python -m benchmarks --sizes 1M --skip stream,app    # a quicker look
-    python -m benchmarks --sizes "" --skip auto-k,compare,app --stream-rows 1000000
+    make bench                                   # everything: about 30 minutes on 2 cores
+    python -m benchmarks --sizes 1M --skip stream,app,upload    # a quicker look
+    python -m benchmarks --sizes "" --skip auto-k,compare,app,upload --stream-rows 1000000
 
 Everything: N = 100k, 1M and 10M against the baseline; `segment --k auto` and `compare` on
-1M; 100M customers streamed from a chunked Parquet file; and the app's responsiveness in
-Chromium (benchmarks/app.py). It ends with two tables: the comparison by size, and every
-target with what was measured.
+1M; 100M customers streamed from a chunked Parquet file; the app's responsiveness in
+Chromium (benchmarks/app.py); and the app from an upload of the 1M file to its personas,
+beside `segment` on the same file with the app's settings. It ends with two tables: the
+comparison by size, and every target with what was measured.
 
 For each N, one CSV of synthetic customers is made, then our CLI (`segment FILE --algorithm
 kmeans --k 4`) and the baseline (benchmarks/notebook_baseline.py) run on it alternately, each
@@ -37,7 +38,7 @@ REF_SEED = 12_345
 SILHOUETTE_SAMPLE = 20_000
 REFERENCE_FIT_ROWS = 200_000
 SIZES = {"100k": 100_000, "1M": 1_000_000, "10M": 10_000_000, "100M": 100_000_000}
-PARTS = ("auto-k", "compare", "stream", "app")  # besides the sizes; each can be skipped
+PARTS = ("auto-k", "compare", "stream", "app", "upload")  # besides the sizes; each can be skipped
 
 
 @dataclass(frozen=True)
@@ -223,12 +224,40 @@ def bench_app(repeats: int) -> dict[str, float]:
     }
 
 
+@dataclass(frozen=True)
+class Upload:
+    app_s: float  # median: the file set on the uploader -> its first persona card on screen
+    cli_s: float  # median: `segment` on the same file, the app's settings, end to end
+
+
+def bench_upload(directory: Path, repeats: int) -> Upload:
+    """The app from an upload of the 1M CSV to its personas, and `segment` on that file.
+
+    Both with the app's opening settings (K-Means, k chosen automatically, seed 0), each on
+    a fresh process (server or command), alternately, `repeats` times.
+    """
+    from benchmarks.app import measure_upload
+
+    path = make_customers(SIZES["1M"], directory)
+    command = [sys.executable, "-m", "card_segmenter", "segment", str(path)]
+    command += ["--algorithm", "kmeans", "--k", "auto", "--seed", "0"]
+    command += ["--out", str(directory / "upload_cli")]
+    times: dict[str, list[float]] = {"app": [], "cli": []}
+    for repeat in range(repeats):
+        for who in ("app", "cli") if repeat % 2 == 0 else ("cli", "app"):
+            seconds = measure_upload(path) if who == "app" else run_child(command).seconds
+            times[who].append(seconds)
+            print(f"  upload, 1M {who} #{repeat + 1}: {seconds:.1f} s", file=sys.stderr)
+    return Upload(statistics.median(times["app"]), statistics.median(times["cli"]))
+
+
 def targets(
     sizes: dict[str, dict[str, float | str]],
     auto_k: Child | None,
     compare: Child | None,
     stream: tuple[int, Child] | None,
     app: dict[str, float] | None,
+    upload: Upload | None = None,
 ) -> list[tuple[str, str, str, str]]:
     """Every target of the benchmark: (what, measured, goal, met)."""
     rows: list[tuple[str, str, str, str]] = []
@@ -282,6 +311,14 @@ def targets(
             "reported",
             None,
         )
+    if upload:
+        ratio = upload.app_s / upload.cli_s
+        add(
+            "1M CSV: app upload to personas / `segment --k auto`",
+            f"{upload.app_s:.1f} s / {upload.cli_s:.1f} s = {ratio:.2f}x",
+            "<= 1.5x",
+            ratio <= 1.5,
+        )
     return rows
 
 
@@ -316,6 +353,7 @@ def main() -> None:
             else None
         )
         app = bench_app(args.repeats) if "app" not in skip else None
+        upload = bench_upload(directory, args.repeats) if "upload" not in skip else None
     if by_size:
         print(
             f"`segment --algorithm kmeans --k 4` against the notebook baseline: median of "
@@ -323,7 +361,7 @@ def main() -> None:
         )
         print_table(list(by_size.values()))
         print()
-    measured = targets(by_size, auto_k, compare, stream, app)
+    measured = targets(by_size, auto_k, compare, stream, app, upload)
     if measured:
         print("Every target, from the same run:\n")
         print("| target | measured | goal | met |\n|---|---:|---|---|")

@@ -1,7 +1,9 @@
-"""The app's responsiveness in a real Chromium: first paint to personas, and re-rendering after k.
+"""The app's responsiveness in a real Chromium: first paint to personas, re-rendering after k,
+and a large upload from the sidebar to its personas.
 
 `serve_app` starts Streamlit on a free loopback port (the browser tests use it too);
-`time_app` drives a page through the steps a user takes first and returns the seconds each took.
+`time_app` drives a page through the steps a user takes first and returns the seconds each took;
+`time_upload` sets a file on the sidebar's uploader and times it to its persona cards.
 Chromium is Debian's (`/usr/bin/chromium`): Playwright's own download does not work here.
 """
 
@@ -12,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +35,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 LONG = 90_000  # ms; a cold segmentation on a busy machine
+UPLOAD_LONG = 600_000  # ms; a million customers uploaded, read and segmented on a busy machine
+# Only these two of the app's keys are relied on: the app's pages may be rearranged.
+UPLOADER = ".st-key-upload input[type=file]"
+FIRST_PERSONA = ".st-key-persona-0"
 
 
 class AppDidNotStart(RuntimeError):
@@ -46,13 +53,18 @@ class AppTimes:
 
 
 @contextmanager
-def serve_app(timeout: float = 60) -> Iterator[str]:
-    """The app served by a real Streamlit process on a free loopback port; its URL."""
+def serve_app(timeout: float = 60, *, max_upload_mb: int | None = None) -> Iterator[str]:
+    """The app served by a real Streamlit process on a free loopback port; its URL.
+
+    `max_upload_mb` raises the uploader's limit (200 MB in .streamlit/config.toml).
+    """
     port = _free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py")]
     command += ["--server.headless", "true", "--server.port", str(port)]
     command += ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
     command += ["--server.fileWatcherType", "none"]
+    if max_upload_mb is not None:
+        command += ["--server.maxUploadSize", str(max_upload_mb)]
     # The log goes to a file: a pipe could fill up and stall the server.
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
@@ -120,6 +132,79 @@ def measure(repeats: int) -> list[AppTimes]:
                 finally:
                     browser.close()
     return times
+
+
+def time_upload(page: Any, url: str, path: Path) -> float:
+    """Seconds from setting `path` on the sidebar's uploader to the first persona card of its run.
+
+    The app opens on the bundled sample: its personas are waited for first (drawn and still),
+    so that the time is the upload's alone (sent, read, checked, segmented, described and
+    drawn), as a user who drops a file on the open app sees it. The new run's card is the one
+    drawn afresh (no part of it stale) with other text (its size badge counts the customers).
+    """
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(url)
+    expect(page.locator(FIRST_PERSONA).first).to_be_visible(timeout=LONG)
+    before = _settled_text(page)
+    started = time.perf_counter()
+    page.locator(UPLOADER).set_input_files(path)
+    page.wait_for_function(
+        f"before => {_CARD_STATE} !== null && {_CARD_STATE}.text !== before",
+        arg=before,
+        timeout=UPLOAD_LONG,
+        polling=100,
+    )
+    return time.perf_counter() - started
+
+
+# The text of the first persona card on screen with no part stale, else null. Streamlit marks
+# what a run in progress has not redrawn yet as stale, and may show the new card beside it.
+# Charts are left out: they draw their axes in the browser, after the run.
+_CARD_STATE = f"""(() => {{
+    const fresh = [...document.querySelectorAll("{FIRST_PERSONA}")].filter(card =>
+        card.checkVisibility() && card.querySelector('[data-stale="true"]') === null);
+    if (fresh.length === 0) return null;
+    const copy = fresh[0].cloneNode(true);
+    copy.querySelectorAll("svg, canvas").forEach(chart => chart.remove());
+    return {{text: copy.textContent}};
+}})()"""
+
+
+def _settled_text(page: Any) -> str:
+    """The first persona card's text once the app's run has finished (nothing left to draw)."""
+    from playwright.sync_api import expect
+
+    done = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    expect(done).to_have_count(1, timeout=LONG)
+    state = page.evaluate(_CARD_STATE)
+    if state is None:
+        raise AssertionError("the app finished its run without a persona card on screen")
+    return str(state["text"])
+
+
+def measure_upload(path: Path) -> float:
+    """`time_upload` of `path` on a fresh server and browser: nothing cached from before."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        raise SystemExit(f"{CHROMIUM} is missing: `make chromium` installs it")
+    size_mb = path.stat().st_size / 2**20  # Streamlit's megabytes
+    limit = None if size_mb < _upload_limit_mb() else int(size_mb) + 1
+    with sync_playwright() as playwright, serve_app(max_upload_mb=limit) as url:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            return time_upload(browser.new_page(), url, path)
+        finally:
+            browser.close()
+
+
+def _upload_limit_mb() -> int:
+    """The uploader's limit as the app is configured (Streamlit's default is 200 MB)."""
+    config = REPO / ".streamlit" / "config.toml"
+    settings = tomllib.loads(config.read_text()) if config.is_file() else {}
+    return int(settings.get("server", {}).get("maxUploadSize", 200))
 
 
 def _wait_until_healthy(

@@ -24,6 +24,31 @@ app = typer.Typer(
 )
 
 _DEBUG = False
+# The user's names for the product's columns: repeatable `--map` pairs and a `--columns` file.
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        help="Map one of your columns to the product's: 'YOUR NAME=CANONICAL_NAME' (repeatable).",
+    ),
+]
+ColumnsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--columns",
+        help='A TOML file mapping your columns: [columns] then "YOUR NAME" = "BALANCE".',
+    ),
+]
+
+
+def _column_map(pairs: list[str] | None, columns_file: Path | None) -> dict[str, str] | None:
+    """The file's map, then each --map on top of it; None when neither is given."""
+    from segmenter.ingest.mapping import parse_map, read_column_map
+
+    if not pairs and columns_file is None:
+        return None
+    mapping = read_column_map(columns_file) if columns_file is not None else {}
+    return mapping | parse_map(pairs or [])
 
 
 @app.callback()
@@ -37,11 +62,13 @@ def _options(
 @app.command()
 def validate(
     file: Annotated[Path, typer.Argument(help="CSV, Parquet or Excel file of card holders.")],
+    map_pairs: MapOption = None,
+    columns_file: ColumnsOption = None,
 ) -> None:
     """Check a file and print its data-quality report; exit 2 when it cannot be used."""
     from segmenter.ingest.read import load_customers
 
-    loaded = load_customers(file)
+    loaded = load_customers(file, columns=_column_map(map_pairs, columns_file))
     typer.echo(loaded.report.render())
 
 
@@ -86,28 +113,39 @@ def segment(
             "(automatic above 20,000,000 rows).",
         ),
     ] = False,
+    map_pairs: MapOption = None,
+    columns_file: ColumnsOption = None,
 ) -> None:
     """Segment customers: write assignments.csv, profiles.json and model.skops into DIR."""
     from segmenter.cluster.algorithms import get_algorithm
     from segmenter.explain.summary import run_summary
     from segmenter.explain.verdict import profile_verdict
     from segmenter.ingest.read import load_customers
+    from segmenter.model.fitted import preload_skops
     from segmenter.pipeline import parse_k, run_segmentation, write_segmentation
     from segmenter.streaming import STREAM_ROWS, parquet_rows, segment_streaming
 
     method = get_algorithm(algorithm)  # refuse bad options before reading the file
     n_segments = parse_k(k)
     _check_seed(seed)
+    columns = _column_map(map_pairs, columns_file)
+    preload_skops()  # model.skops is written last: import skops meanwhile
     progress = _stderr_progress()  # first used once the input is known to be usable
     rows = parquet_rows(file)
     if stream and rows is None:
         raise InputError(f"{file}: --stream reads Parquet files only")
     if stream or (rows is not None and rows > STREAM_ROWS):
         profile = segment_streaming(
-            file, out, algorithm=algorithm, k=n_segments, seed=seed, progress=progress
+            file,
+            out,
+            algorithm=algorithm,
+            k=n_segments,
+            seed=seed,
+            progress=progress,
+            columns=columns,
         ).profile
     else:
-        frame = load_customers(file).frame
+        frame = load_customers(file, columns=columns).frame
         run = run_segmentation(
             frame, algorithm=algorithm, k=n_segments, seed=seed, progress=progress,
             source=str(file),
@@ -133,6 +171,8 @@ def compare(
     k: Annotated[
         str, typer.Option("--k", help="Number of segments, or 'auto' to choose it with K-Means.")
     ] = "auto",
+    map_pairs: MapOption = None,
+    columns_file: ColumnsOption = None,
 ) -> None:
     """Run every algorithm at one k: write comparison.csv and agreement.csv into DIR."""
     from segmenter.comparison import run_comparison, write_comparison
@@ -141,7 +181,7 @@ def compare(
 
     n_segments = parse_k(k)
     progress = _stderr_progress()
-    frame = load_customers(file).frame
+    frame = load_customers(file, columns=_column_map(map_pairs, columns_file)).frame
     run = run_comparison(frame, k=n_segments, progress=progress, source=str(file))
     write_comparison(run, out)
     if run.note:
@@ -157,6 +197,8 @@ def score(
     model: Annotated[Path, typer.Argument(help="model.skops written by `segmenter segment`.")],
     file: Annotated[Path, typer.Argument(help="CSV, Parquet or Excel file of card holders.")],
     out: Annotated[Path, typer.Option("--out", help="Assignments to write: .csv or .parquet.")],
+    map_pairs: MapOption = None,
+    columns_file: ColumnsOption = None,
 ) -> None:
     """Give new customers a segment, its name, a confidence and the runner-up segment."""
     from threadpoolctl import threadpool_limits
@@ -170,7 +212,7 @@ def score(
         raise InputError(f"--out {out}: write a .csv or a .parquet file")
     saved = load_model(model)
     progress = _stderr_progress()
-    frame = load_customers(file).frame
+    frame = load_customers(file, columns=_column_map(map_pairs, columns_file)).frame
     progress(f"scoring {frame.height:,} customers")
     with threadpool_limits(limits=1):
         table = score_customers(saved, frame)
@@ -225,6 +267,7 @@ def brief(
     """Write personas, products and a campaign brief, with brief.json and audiences/ beside it."""
     from narratives.brief import write_brief
     from narratives.config import build_writer, settings_from_env
+    from narratives.llm import OpenAIWriter
     from narratives.shelf import DEFAULT_SHELF, load_shelf
     from narratives.templates import use_prompt_folder
 
@@ -233,6 +276,13 @@ def brief(
     writer = build_writer(
         settings_from_env(), shelf=shelf, offline=offline, cache_dir=out.parent / "llm-cache"
     )
+    if isinstance(writer, OpenAIWriter):  # a line on stderr as each segment's answer is checked
+        progress = _stderr_progress()
+        writer.on_persona = lambda p: progress(
+            f"segment {p.segment_id}: "
+            + ("written by the model" if p.source == "llm" else "rule-based")
+            + f" ({p.tokens_in:,} tokens in, {p.tokens_out:,} out)"
+        )
     done = write_brief(run_dir, out, writer=writer, shelf=shelf)
     typer.echo(f"Narratives: {done.narratives}")
     if done.narratives_note:

@@ -2,7 +2,7 @@
 
 from narratives.brief import Brief, render_brief, write_brief
 from narratives.checks import AnswerRejected, check_answer
-from narratives.config import LLMSettings, build_writer, settings_from_env
+from narratives.config import LLMSettings, build_writer, settings_from_env, settings_with_key
 from narratives.context import RunContext, SegmentContext, build_context
 from narratives.llm import OpenAIWriter, make_client
 from narratives.personas import Persona, PersonaDraft, PersonaWriter
@@ -29,5 +29,6 @@ __all__ = [
     "make_client",
     "render_brief",
     "settings_from_env",
+    "settings_with_key",
     "write_brief",
 ]

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from narratives.audiences import read_assignments, write_audiences
 from narratives.context import MIN_SEGMENT_SIZE, RunContext, SegmentContext, build_context
-from narratives.personas import Persona, PersonaWriter, authorship
+from narratives.personas import Persona, PersonaWriter, authorship, fell_back
 from narratives.shelf import Shelf
 from narratives.templates import render, templates_hash
 from segmenter.errors import InputError
@@ -38,6 +38,8 @@ class Audit(BaseModel):
     shelf_sha256: str
     vocabulary_sha256: str = ""  # segmenter/vocabulary.toml: names, titles, needs, channels
     narratives_model: str | None  # the LLM's name; None for rule-based narratives
+    llm_tokens_in: int = 0  # summed from the answers' `usage`, every segment and attempt
+    llm_tokens_out: int = 0
 
 
 class Section(BaseModel):
@@ -74,7 +76,7 @@ class Brief(BaseModel):
     @property
     def fallbacks(self) -> tuple[Section, ...]:
         """Segments the LLM was asked about whose persona fell back to the rules."""
-        return tuple(s for s in self.sections if s.persona.fallback_reason and not s.segment.coarse)
+        return tuple(s for s in self.sections if fell_back(s.persona, s.segment))
 
 
 def render_brief(brief: Brief, *, suffix: str) -> str:
@@ -154,6 +156,8 @@ def write_brief(
             shelf_sha256=shelf.sha256,
             vocabulary_sha256=default_vocabulary().sha256,
             narratives_model=credit.model,
+            llm_tokens_in=sum(p.tokens_in for p in written),
+            llm_tokens_out=sum(p.tokens_out for p in written),
         ),
     )
     # Both rendered before either replaces an old file: no brief.json of one run beside the

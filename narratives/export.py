@@ -21,7 +21,7 @@ from narratives.personas import Persona
 from narratives.shelf import Shelf
 from segmenter.pipeline import Segmentation, write_segmentation
 
-__all__ = ["ExportFiles", "FixedPersonas", "export_files", "zip_files"]
+__all__ = ["Audience", "ExportFiles", "FixedPersonas", "export_files", "zip_files"]
 
 BRIEF_MD, BRIEF_HTML, BRIEF_JSON = "brief.md", "brief.html", "brief.json"
 MODEL, ASSIGNMENTS, PROFILES = "model.skops", "assignments.csv", "profiles.json"
@@ -54,16 +54,29 @@ class FixedPersonas:
 
 
 @dataclass(frozen=True)
-class ExportFiles:
-    """Files by their path inside the export (e.g. "audiences/segment-0.csv") -> content."""
+class Audience:
+    """One segment's customer list in the export: where it is, whose it is, how many it holds."""
 
-    files: dict[str, bytes]
+    segment_id: int
+    segment_name: str
+    path: str  # inside the export, e.g. "audiences/segment-0.csv"
+    customers: int  # as written, not counted from the lines: a quoted id may hold a newline
 
     @property
-    def audiences(self) -> dict[str, bytes]:
-        """The per-segment customer lists, by file name."""
-        prefix = "audiences/"
-        return {p.removeprefix(prefix): b for p, b in self.files.items() if p.startswith(prefix)}
+    def file_name(self) -> str:
+        """The list's file name, e.g. "segment-0.csv"."""
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class ExportFiles:
+    """Files by their path inside the export (e.g. "audiences/segment-0.csv") -> content.
+
+    `audiences` describes the customer lists among them, in segment order.
+    """
+
+    files: dict[str, bytes]
+    audiences: tuple[Audience, ...] = ()
 
     def __getitem__(self, path: str) -> bytes:
         return self.files[path]
@@ -86,7 +99,18 @@ def export_files(
         brief = write_brief(root, root / BRIEF_MD, writer=writer, shelf=shelf, clock=clock)
         (root / BRIEF_HTML).write_text(render_brief(brief, suffix=".html"), encoding="utf-8")
         paths = sorted(p for p in root.rglob("*") if p.is_file())
-        return ExportFiles({p.relative_to(root).as_posix(): p.read_bytes() for p in paths})
+        files = {p.relative_to(root).as_posix(): p.read_bytes() for p in paths}
+    audiences = tuple(
+        Audience(
+            segment_id=s.segment.id,
+            segment_name=s.segment.name,
+            path=s.audience_file,
+            customers=s.audience_size,
+        )
+        for s in brief.sections
+        if s.audience_file is not None and s.audience_size is not None
+    )
+    return ExportFiles(files, audiences)
 
 
 def zip_files(files: ExportFiles, *, folder: str = "campaign") -> bytes:

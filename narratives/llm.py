@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -12,30 +13,61 @@ from functools import partial
 from typing import Any, TypeVar
 
 import openai
-from openai import OpenAI
+from openai import AzureOpenAI, OpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
 from pydantic import ValidationError
 
 from narratives.cache import AnswerCache, request_key
 from narratives.checks import AnswerRejected, check_answer
 from narratives.context import RunContext, SegmentContext
+from narratives.negotiate import NEGOTIABLE, Accepts, json_text
 from narratives.personas import Persona, PersonaDraft, ProductPick, draft_schema
 from narratives.rules import RuleBasedWriter, recommendation
 from narratives.shelf import ProductMatch
 from narratives.sources import sources_of
 from narratives.templates import render
 
-__all__ = ["PERSONA_TEMPLATE", "SYSTEM_TEMPLATE", "OpenAIWriter", "describe", "make_client"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CONCURRENCY",
+    "PERSONA_TEMPLATE",
+    "SYSTEM_TEMPLATE",
+    "OpenAIWriter",
+    "describe",
+    "make_client",
+]
 
 log = logging.getLogger(__name__)
 SYSTEM_TEMPLATE = "system.j2"
 PERSONA_TEMPLATE = "persona.j2"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_CONCURRENCY = 4  # hosted APIs answer many at once; a CPU-only local server wants 1
+MIN_ATTEMPT_S = 30.0  # an attempt gets at least this much of its slot before a retry
 T = TypeVar("T")
 
 
-def make_client(*, api_key: str, base_url: str | None, timeout: float, max_retries: int) -> OpenAI:
-    """The one place a client is built; every value explicit, so the client reads no environment."""
+def make_client(
+    *,
+    api_key: str,
+    base_url: str | None,
+    timeout: float,
+    max_retries: int,
+    azure_endpoint: str | None = None,
+    api_version: str | None = None,
+) -> OpenAI:
+    """The one place a client is built; every value explicit, so the client reads no environment.
+
+    With `azure_endpoint`, the `openai` package's Azure client: deployments' paths, the
+    api-version query and the `api-key` header; the model name is the deployment's.
+    """
+    if azure_endpoint:
+        return AzureOpenAI(
+            api_key=api_key,
+            azure_endpoint=azure_endpoint,
+            api_version=api_version,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
     return OpenAI(
         api_key=api_key,
         base_url=base_url or DEFAULT_BASE_URL,
@@ -77,6 +109,29 @@ def _in_thread(function: Callable[[], T]) -> Future[T]:
     return future
 
 
+def _schema(fitting: tuple[str, ...]) -> dict[str, Any]:
+    """The persona schema offering only the fitting products; none when none fit."""
+    if fitting:
+        return draft_schema(fitting)
+    schema = draft_schema(("none",))
+    schema["properties"]["products"]["maxItems"] = 0
+    return schema
+
+
+def _ask_again(payload: dict[str, Any], content: str, reason: str) -> dict[str, Any]:
+    """The conversation so far, and the reason its answer was not accepted."""
+    retry = (
+        f"That answer was not accepted: {reason}. Write the persona again as JSON, keeping "
+        "every rule above, and fix this."
+    )
+    messages = [
+        *payload["messages"],
+        {"role": "assistant", "content": content},
+        {"role": "user", "content": retry},
+    ]
+    return {**payload, "messages": messages}
+
+
 class OpenAIWriter:
     """Personas from an OpenAI-compatible chat-completions server, segments asked concurrently."""
 
@@ -87,19 +142,26 @@ class OpenAIWriter:
         model: str,
         fallback: RuleBasedWriter,
         budget_s: float = 60.0,
-        request_timeout_s: float = 20.0,
+        request_timeout_s: float | None = None,
         max_retries: int = 2,
         seed: int = 0,
         cache: AnswerCache | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         self.client = client
         self.model = model
         self.fallback = fallback
         self.budget_s = budget_s
-        self.request_timeout_s = request_timeout_s
+        self.request_timeout_s = request_timeout_s  # a cap on each attempt; None: from the slot
         self.max_retries = max_retries
         self.seed = seed
         self.cache = cache
+        self.concurrency = max(1, concurrency)
+        self.accepts = Accepts()  # what this endpoint and model take, learned as the run goes
+        # Told about each persona as its answer is checked (from the request's thread): the
+        # command line prints a line per segment, the app fills the segment's card.
+        self.on_persona: Callable[[Persona], None] | None = None
+        self._slots = threading.Semaphore(self.concurrency)
 
     @property
     def label(self) -> str:
@@ -111,10 +173,16 @@ class OpenAIWriter:
         return self.client.base_url.host or None
 
     def write(self, context: RunContext) -> list[Persona]:
-        """One persona per segment; whatever is not answered and checked in time is rule-based."""
+        """One persona per segment; whatever is not answered and checked in time is rule-based.
+
+        At most `concurrency` requests are in flight; each segment's request gets a slot of
+        the budget (the budget divided by the rounds the segments need at that concurrency).
+        """
         deadline = time.monotonic() + self.budget_s
         personas: dict[int, Persona] = {}
         asked: dict[int, Future[Persona]] = {}
+        described = [s for s in context.segments if not s.coarse]
+        slot = self.budget_s / math.ceil(max(1, len(described)) / self.concurrency)
         for segment in context.segments:
             if segment.coarse:  # too small or noise: never sent out, described by rules
                 reason = "not sent to the LLM: " + (
@@ -122,7 +190,8 @@ class OpenAIWriter:
                 )
                 personas[segment.id] = self.fallback.persona(segment, context, reason=reason)
             else:
-                asked[segment.id] = _in_thread(partial(self._persona, segment, context, deadline))
+                ask = partial(self._in_slot, segment, context, deadline, slot)
+                asked[segment.id] = _in_thread(ask)
         wait(asked.values(), timeout=max(0.0, deadline - time.monotonic()))
         for segment in context.segments:
             future = asked.get(segment.id)
@@ -134,8 +203,21 @@ class OpenAIWriter:
                 personas[segment.id] = self.fallback.persona(segment, context, reason=reason)
         return [personas[s.id] for s in context.segments]
 
+    def _in_slot(
+        self, segment: SegmentContext, context: RunContext, deadline: float, slot: float
+    ) -> Persona:
+        with self._slots:  # waits for a free place; the budget's deadline still holds
+            until = min(deadline, time.monotonic() + slot)
+            persona = self._persona(segment, context, until)
+        if self.on_persona is not None and time.monotonic() < deadline:
+            self.on_persona(persona)
+        return persona
+
     def request(self, segment: SegmentContext, context: RunContext) -> dict[str, Any]:
-        """The chat-completions payload for one segment (aggregates only: no ids, no rows)."""
+        """The chat-completions payload for one segment (aggregates only: no ids, no rows).
+
+        The schema offers only the products whose conditions hold for this segment.
+        """
         matches = self._matches(segment)
         shelf = self.fallback.shelf
         variables = {"s": segment, "run": context, "matches": matches, "shelf": shelf}
@@ -150,7 +232,7 @@ class OpenAIWriter:
                 "json_schema": {
                     "name": "persona",
                     "strict": True,
-                    "schema": draft_schema(shelf.ids),
+                    "schema": _schema(tuple(m.product.id for m in matches)),
                 },
             },
             "temperature": 0,
@@ -161,25 +243,38 @@ class OpenAIWriter:
         return self.fallback.shelf.match(segment, limit=self.fallback.max_products)
 
     def _attempt_timeout(self, remaining: float) -> float:
-        # The client retries with pauses of 0.5·2^n s (at most 8 s): every attempt and pause
-        # must fit in what is left of the budget.
+        # The client retries with pauses of 0.5·2^n s (at most 8 s). Every attempt and pause
+        # fits in what is left when it can; a slow server's single attempt gets the whole slot.
         pauses = sum(min(0.5 * 2**n, 8.0) for n in range(self.max_retries))
-        return min(self.request_timeout_s, (remaining - pauses) / (self.max_retries + 1))
+        shared = (remaining - pauses) / (self.max_retries + 1)
+        timeout = max(shared, min(remaining, MIN_ATTEMPT_S))
+        return timeout if self.request_timeout_s is None else min(timeout, self.request_timeout_s)
 
     def _answer(
-        self, payload: dict[str, Any], key: str, deadline: float
+        self, payload: dict[str, Any], key: str, deadline: float, used: list[int]
     ) -> tuple[str | None, bool]:
+        """The answer's text and whether it came from the cache; its tokens are added to used."""
         cached = self.cache.get(key) if self.cache else None
         if cached is not None:
             return cached, True
-        timeout = self._attempt_timeout(deadline - time.monotonic())
-        if timeout <= 0.1:
-            raise TimeoutError
-        client = self.client.with_options(timeout=timeout, max_retries=self.max_retries)
-        try:
-            completion = client.chat.completions.create(**payload)
-        except json.JSONDecodeError:  # status 200 with a body that claims JSON but is not
-            raise AnswerRejected("the LLM server's answer is not JSON") from None
+        for _ in range(NEGOTIABLE + 1):  # each refusal steps down once, then it must work
+            timeout = self._attempt_timeout(deadline - time.monotonic())
+            if timeout <= 0.1:
+                raise TimeoutError
+            client = self.client.with_options(timeout=timeout, max_retries=self.max_retries)
+            sent = self.accepts.shape(payload)
+            try:
+                completion = client.chat.completions.create(**sent)
+            except openai.BadRequestError as error:
+                # A refused option: ask again without it (another segment may have learnt it).
+                if self.accepts.learn(error, sent):
+                    continue
+                raise
+            except json.JSONDecodeError:  # status 200 with a body that claims JSON but is not
+                raise AnswerRejected("the LLM server's answer is not JSON") from None
+            break
+        else:
+            raise AnswerRejected("the LLM server refused every form of the request")
         # The client returns a bare str for a non-JSON body, and an unvalidated object for JSON
         # of another shape: check what came back before reading a message from it.
         choices = getattr(completion, "choices", None)
@@ -189,37 +284,66 @@ class OpenAIWriter:
             message, ChatCompletionMessage
         ):
             raise AnswerRejected("the LLM server's answer is not a chat completion")
+        if completion.usage is not None:
+            used[0] += completion.usage.prompt_tokens or 0
+            used[1] += completion.usage.completion_tokens or 0
         if message.refusal:
             raise AnswerRejected("the model refused to write this persona")
         return message.content, False
 
     def _persona(self, segment: SegmentContext, context: RunContext, deadline: float) -> Persona:
         payload = self.request(segment, context)
-        key = request_key(payload)
+        # The endpoint is part of the key: two servers serving a model of one name differ.
+        key = request_key({**payload, "endpoint": str(self.client.base_url)})
         matches = self._matches(segment)
-        try:
-            content, cached = self._answer(payload, key, deadline)
-            draft = check_answer(
-                content,
-                segment=segment,
-                context=context,
-                shelf=self.fallback.shelf,
-                matches=matches,
-            )
-        except openai.OpenAIError as error:
-            reason = describe(error)
-        except ValidationError as error:
-            reason = _schema_problem(error)
-        except AnswerRejected as error:
-            reason = str(error)
-        except TimeoutError:
-            reason = "the time budget ran out before this segment could be asked"
-        else:
-            if self.cache and not cached and content:
-                self.cache.put(key, model=self.model, content=content)
-            return self._from_draft(draft, segment, context, matches)
+        reason, asked_again = "", False
+        used = [0, 0]  # tokens in and out, over every answer for this segment
+        while True:
+            content: str | None = None
+            cached = False
+            try:
+                content, cached = self._answer(payload, key, deadline, used)
+                draft = self._checked(content, segment, context, matches)
+            except openai.OpenAIError as error:
+                reason = describe(error)
+            except (ValidationError, AnswerRejected) as error:
+                reason = (
+                    _schema_problem(error) if isinstance(error, ValidationError) else str(error)
+                )
+                if not asked_again and not cached and content:
+                    # Once more, with the check's exact reason, before falling back to rules.
+                    payload = _ask_again(payload, content, reason)
+                    asked_again = True
+                    continue
+            except TimeoutError:
+                reason = "the time budget ran out before this segment could be asked"
+            else:
+                if self.cache and not cached and content:
+                    self.cache.put(key, model=self.model, content=content)
+                persona = self._from_draft(draft, segment, context, matches)
+                return persona.model_copy(update={"tokens_in": used[0], "tokens_out": used[1]})
+            break
+        if asked_again:
+            reason += " (asked twice)"
         log.warning("segment %d: %s; using the rule-based persona", segment.id, reason)
-        return self.fallback.persona(segment, context, reason=reason)
+        fallback = self.fallback.persona(segment, context, reason=reason)
+        return fallback.model_copy(update={"tokens_in": used[0], "tokens_out": used[1]})
+
+    def _checked(
+        self,
+        content: str | None,
+        segment: SegmentContext,
+        context: RunContext,
+        matches: tuple[ProductMatch, ...],
+    ) -> PersonaDraft:
+        return check_answer(
+            json_text(content) if content else content,
+            segment=segment,
+            context=context,
+            shelf=self.fallback.shelf,
+            matches=matches,
+            secrets=(self.client.api_key,),
+        )
 
     def _from_draft(
         self,

@@ -7,7 +7,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from narratives.context import RunContext
+from narratives.context import RunContext, SegmentContext
 from narratives.shelf import Evidence
 from narratives.sources import Cited, Source, footnoted
 
@@ -21,6 +21,7 @@ __all__ = [
     "Recommendation",
     "authorship",
     "draft_schema",
+    "fell_back",
 ]
 
 
@@ -91,6 +92,9 @@ class Persona(BaseModel):
     messages: tuple[str, ...]
     source: Literal["llm", "rule-based"]
     fallback_reason: str | None = None  # why an LLM run used the rule-based persona here
+    # Tokens the model's answers for this segment used (its `usage`), accepted or not.
+    tokens_in: int = 0
+    tokens_out: int = 0
     # What its numbers may come from (narratives.sources); not written out: the brief keeps the
     # sources its figures cite (Section.sources), not every value they might have cited.
     sources: tuple[Source, ...] = Field(default=(), exclude=True)
@@ -123,6 +127,14 @@ class PersonaWriter(Protocol):
     def endpoint(self) -> str | None: ...
 
     def write(self, context: RunContext) -> list[Persona]: ...
+
+
+def fell_back(persona: Persona, segment: SegmentContext) -> bool:
+    """True when the LLM was asked for this segment's persona and the rules wrote it instead.
+
+    A coarse segment (too small, or noise) is never sent: rule-based by design, not a fallback.
+    """
+    return persona.source == RULE_BASED and bool(persona.fallback_reason) and not segment.coarse
 
 
 class Authorship(BaseModel):

@@ -81,6 +81,8 @@ class Shelf(_Strict):
     disclaimer: str
     # How a credit product is framed for a segment showing financial strain.
     affordability: str = "Only after a full affordability check, and after help with the balance."
+    # Pressure and promises no persona may use (checked in every model answer, any case).
+    pressure_wording: tuple[str, ...] = ()
     products: tuple[Product, ...] = Field(min_length=1)
     sha256: str = ""
 

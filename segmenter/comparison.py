@@ -9,7 +9,7 @@ import polars as pl
 from threadpoolctl import threadpool_limits
 
 from segmenter.cluster.evaluation import N_BOOTSTRAPS
-from segmenter.cluster.features import build_preprocessor, feature_matrix
+from segmenter.cluster.features import build_preprocessor, feature_matrix, transform_features
 from segmenter.cluster.selection import (
     COMPARISON_COLUMNS,
     K_RANGE,
@@ -79,7 +79,7 @@ def run_comparison(
         frame = frame[rows]
     with threadpool_limits(limits=1):  # see run_segmentation
         raw = feature_matrix(frame)
-        X = build_preprocessor().fit(raw).transform(raw)
+        X = transform_features(build_preprocessor().fit(raw), raw)
         choice: KChoice | None = None
         done = {}
         if k is None:

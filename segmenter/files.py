@@ -11,7 +11,10 @@ starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading single
 Excel, LibreOffice and Google Sheets show it as text instead of running it as a formula.
 Only text cells are changed: numbers in numeric columns (a segment of -1, a negative score)
 are written as numbers, which a spreadsheet cannot run. A cell that already starts with a
-quote is left alone, so neutralising twice changes nothing.
+quote is left alone, so neutralising twice changes nothing. The test is made on the cell's
+first characters after Unicode NFKC normalisation, as some spreadsheet applications normalise
+input: fullwidth and small forms (U+FF1D, U+FF0B, U+FF0D, U+FF20, U+FE66...) count as the
+signs they stand for, and so does the minus sign U+2212.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,12 +47,14 @@ __all__ = [
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # What `write_all` writes: bytes, or a function that writes them to the open file.
 Content = bytes | Callable[[IO[bytes]], None]
-_FORMULA_START = r"^[=+\-@\t\r]"
+_FORMULA_START = r"^[=+\-@\t\r\u2212]"
+_LOOK_AHEAD = 4  # characters normalised to judge a cell: a sign is one, NFKC may shorten
 
 
 def neutralise_text(text: str) -> str:
     """One cell: a leading single quote when the text would start a formula."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    start = unicodedata.normalize("NFKC", text[:_LOOK_AHEAD])
+    return "'" + text if start.startswith((*FORMULA_PREFIXES, "\u2212")) else text
 
 
 def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
@@ -59,7 +65,13 @@ def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
         if dtype == pl.String or dtype == pl.Categorical or isinstance(dtype, pl.Enum)
     ]
     fixed = frame.with_columns(
-        pl.when(pl.col(name).cast(pl.String).str.contains(_FORMULA_START))
+        pl.when(
+            pl.col(name)
+            .cast(pl.String)
+            .str.slice(0, _LOOK_AHEAD)
+            .str.normalize("NFKC")
+            .str.contains(_FORMULA_START)
+        )
         .then(pl.lit("'") + pl.col(name).cast(pl.String))
         .otherwise(pl.col(name).cast(pl.String))
         .alias(name)

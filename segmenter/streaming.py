@@ -16,7 +16,7 @@ with `--stream` for any Parquet file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -88,14 +88,20 @@ def _open(path: Path) -> Any:
         raise InputError(f"{path}: not a readable Parquet file ({error})") from error
 
 
-def _clean(raw: pl.DataFrame, source: str) -> pl.DataFrame:
+def _clean(raw: pl.DataFrame, source: str, columns: Mapping[str, str] | None) -> pl.DataFrame:
     from segmenter.ingest.raw import RawTable
 
-    return clean_table(RawTable(frame=raw, source=source, format="parquet")).frame
+    table = RawTable(frame=raw, source=source, format="parquet")
+    return clean_table(table, columns=columns).frame
 
 
 def draw_sample(
-    path: Path, *, size: int, seed: int, batch_rows: int = BATCH_ROWS
+    path: Path,
+    *,
+    size: int,
+    seed: int,
+    batch_rows: int = BATCH_ROWS,
+    columns: Mapping[str, str] | None = None,
 ) -> tuple[pl.DataFrame, int]:
     """A seeded uniform sample of `size` cleaned customers, and the number of rows read."""
     n_rows = _open(path).metadata.num_rows
@@ -107,7 +113,7 @@ def draw_sample(
         if hi > lo:
             parts.append(raw[wanted[lo:hi] - offset])
         offset += raw.height
-    return _clean(pl.concat(parts), str(path)), n_rows
+    return _clean(pl.concat(parts), str(path), columns), n_rows
 
 
 def write_assignment_chunk(handle: IO[bytes], chunk: pl.DataFrame, *, header: bool) -> None:
@@ -125,17 +131,24 @@ def segment_streaming(
     sample_size: int = SAMPLE_ROWS,
     batch_rows: int = BATCH_ROWS,
     progress: Progress = quiet,
+    columns: Mapping[str, str] | None = None,
 ) -> StreamedRun:
-    """Segment every customer of a Parquet file in two batched passes; write the outputs."""
+    """Segment every customer of a Parquet file in two batched passes; write the outputs.
+
+    `columns` maps the file's own column names to the product's (see ingest.mapping).
+    """
     progress(f"pass 1: sampling {sample_size:,} customers from {path}")
-    sample, n_read = draw_sample(path, size=sample_size, seed=seed, batch_rows=batch_rows)
+    sample, n_read = draw_sample(
+        path, size=sample_size, seed=seed, batch_rows=batch_rows, columns=columns
+    )
     progress(f"fitting {algorithm} on the sample of {sample.height:,} of {n_read:,} rows")
     run = run_segmentation(
         sample, algorithm=algorithm, k=k, seed=seed, progress=progress, source=str(path)
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     progress("pass 2: assigning every customer")
-    counts, assigned = _assign_all(path, run, out_dir / "assignments.csv", batch_rows, progress)
+    target = out_dir / "assignments.csv"
+    counts, assigned = _assign_all(path, run, target, batch_rows, progress, columns)
     profile = _full_profile(run, counts, assigned, n_read)
     write_text(out_dir / "profiles.json", profile.model_dump_json(indent=2) + "\n")
     from segmenter.model.fitted import model_bytes
@@ -145,7 +158,12 @@ def segment_streaming(
 
 
 def _assign_all(
-    path: Path, run: Segmentation, target: Path, batch_rows: int, progress: Progress
+    path: Path,
+    run: Segmentation,
+    target: Path,
+    batch_rows: int,
+    progress: Progress,
+    columns: Mapping[str, str] | None,
 ) -> tuple[dict[int, int], int]:
     """Assign every batch with the fitted model; stream the rows to `target`; count segments."""
     model = run.model
@@ -153,7 +171,7 @@ def _assign_all(
     assigned = 0
     with threadpool_limits(limits=1), atomic_write(target) as handle:
         for index, raw in enumerate(iter_batches(path, batch_rows=batch_rows)):
-            frame = _clean(raw, str(path))
+            frame = _clean(raw, str(path), columns)
             X = transform_in_chunks(model.pipeline[:-1], frame)
             predicted = np.asarray(model.pipeline[-1].predict(X), dtype=np.int64)
             ids = relabel(predicted, model.label_map)

@@ -9,13 +9,23 @@ import contextlib
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["FakeLLM", "Reply", "answer", "error", "hang", "running_server", "segment_of"]
+__all__ = [
+    "FakeLLM",
+    "Reply",
+    "Rule",
+    "answer",
+    "bad_request",
+    "error",
+    "hang",
+    "running_server",
+    "segment_of",
+]
 
 _SEGMENT = re.compile(r"^## Segment (-?\d+):", re.MULTILINE)
 
@@ -60,6 +70,12 @@ def error(status: int, *, retry_after_ms: int | None = None) -> Reply:
     return Reply(status=status, body=body, headers=headers)
 
 
+def bad_request(message: str, *, param: str | None = None) -> Reply:
+    """A 400 as OpenAI-compatible servers send it for an option they do not take."""
+    body = {"error": {"message": message, "type": "invalid_request_error", "param": param}}
+    return Reply(status=400, body=json.dumps(body), headers={"content-type": "application/json"})
+
+
 def hang(seconds: float = 30.0) -> Reply:
     """A server that accepts the request and then says nothing for `seconds`."""
     return Reply(status=200, body="{}", delay=seconds)
@@ -74,10 +90,23 @@ def segment_of(body: dict[str, Any]) -> int | None:
     return None
 
 
+# A server's own rule, run before the queues: a reply to send instead (a 400 for an option it
+# does not take), or None to answer from the queue.
+Rule = Callable[[dict[str, Any]], Reply | None]
+
+
 class FakeLLM:
-    """Replies queued per segment id; the last reply of a queue repeats (retries see it again)."""
+    """Replies queued per segment id; the last reply of a queue repeats (retries see it again).
+
+    `rule` makes it behave as a given server does (see Rule); `serial` answers one request
+    at a time, as a CPU-only local server does; `path` is where it serves chat completions.
+    """
 
     def __init__(self) -> None:
+        self.rule: Rule | None = None
+        self.serial = False
+        self.path = "/v1/chat/completions"
+        self._one_at_a_time = threading.Lock()
         self.queues: dict[int | None, list[Reply]] = {}
         self.requests: list[dict[str, Any]] = []  # {"path", "headers", "raw", "body"}
         self.in_flight = 0
@@ -111,10 +140,14 @@ class FakeLLM:
             )
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        serial = self._one_at_a_time if self.serial else contextlib.nullcontext()
         try:
-            reply = self.next_reply(body) if handler.path == "/v1/chat/completions" else error(404)
-            if reply.delay and self.stopping.wait(reply.delay):
-                return  # the test is over: drop the connection
+            with serial:
+                ruled = self.rule(body) if self.rule else None
+                served = handler.path.split("?")[0] == self.path
+                reply = ruled or (self.next_reply(body) if served else error(404))
+                if reply.delay and self.stopping.wait(reply.delay):
+                    return  # the test is over: drop the connection
             payload = reply.body.encode()
             handler.send_response(reply.status)
             for name, value in reply.headers.items():

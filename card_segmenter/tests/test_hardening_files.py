@@ -32,6 +32,8 @@ from testkit.narratives_fixtures import run_profile, write_run_dir
 from testkit.segmenter_fixtures import toy_frame
 
 DANGEROUS = ["=1+1", "+1", "-1+2", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("http://x","y")']
+# Fullwidth and small forms, and the minus sign: what some spreadsheets normalise to a formula.
+DANGEROUS += ["\uff1d1+1", "\uff0b1", "\uff0d1+2", "\uff20SUM(A1)", "\ufe661", "\u22121"]
 SPLIT_GRAPH = "ignore:Graph is not fully connected:UserWarning"
 
 

@@ -92,7 +92,10 @@ def test_segment_reports_progress_on_stderr(
     assert run_cli("segment", toy_csv, "--out", tmp_path / "o", "--k", "3") == 0
     captured = capsys.readouterr()
     assert "fitting kmeans at k=3" in captured.err
-    assert captured.out.startswith("3 segments of 120 customers with kmeans")
+    # The app's summary sentence (segmenter.explain.summary), then the segments.
+    assert captured.out.startswith(
+        "K-Means: 3 segments of 120 customers (k set by hand), seed 0, silhouette 0."
+    )
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,11 @@ def test_brief_with_an_llm_server_from_the_environment(tmp_path: Path) -> None:
     assert (
         "segment 1: rule-based persona (the answer does not fit the persona schema" in done.stdout
     )
-    assert len(server.requests) == 4
+    # Each segment is asked once more with the check's reason before it falls back.
+    assert len(server.requests) == 8
+    again = [r["body"]["messages"][-1]["content"] for r in server.requests[4:]]
+    assert all(m.startswith("That answer was not accepted: the answer does not") for m in again)
+    assert "(asked twice)" in done.stdout
     text = out.read_text(encoding="utf-8")
     assert "Narratives: rule-based. Test-model at 127.0.0.1 was asked" in text
     assert "Narratives model: none (rule-based)" in text

@@ -53,15 +53,47 @@ def test_the_export_holds_every_file_a_marketer_needs(files: ExportFiles) -> Non
         "model.skops",
         "profiles.json",
     ]
-    assert list(files.audiences) == ["segment-0.csv", "segment-1.csv", "segment-2.csv"]
+    assert [a.file_name for a in files.audiences] == [
+        "segment-0.csv",
+        "segment-1.csv",
+        "segment-2.csv",
+    ]
 
 
 def test_audiences_hold_each_customer_once(files: ExportFiles) -> None:
-    lists = [pl.read_csv(io.BytesIO(b)) for b in files.audiences.values()]
+    lists = [pl.read_csv(io.BytesIO(files[a.path])) for a in files.audiences]
     ids = pl.concat(lists).get_column("customer_id")
     assert [frame.columns for frame in lists] == [["customer_id"]] * 3
     assert [frame.height for frame in lists] == [60, 40, 20]  # toy groups, largest first
     assert sorted(ids.to_list()) == sorted(toy_frame().get_column("CUST_ID").to_list())
+
+
+def test_audiences_say_whose_they_are_and_how_many_they_hold(
+    run: Segmentation, files: ExportFiles
+) -> None:
+    names = {s.id: s.name for s in run.profile.segments}
+    assert [(a.segment_id, a.segment_name, a.customers) for a in files.audiences] == [
+        (0, names[0], 60),
+        (1, names[1], 40),
+        (2, names[2], 20),
+    ]
+    assert [a.path for a in files.audiences] == [f"audiences/segment-{i}.csv" for i in range(3)]
+
+
+def test_audience_counts_are_customers_not_lines(shelf: Shelf) -> None:
+    # An id with a line break in it is one customer on two lines of the (quoted) CSV.
+    frame = toy_frame().with_columns(
+        pl.when(pl.col("CUST_ID") == "T00001")
+        .then(pl.lit("T0\n0001"))
+        .otherwise(pl.col("CUST_ID"))
+        .alias("CUST_ID")
+    )
+    run = run_segmentation(frame, algorithm="kmeans", k=3, seed=0, n_bootstraps=2)
+    personas = RuleBasedWriter(shelf).write(build_context(run.profile))
+    done = export_files(run, personas, narratives="rule-based", shelf=shelf, clock=clock)
+    first = done.audiences[0]
+    assert first.customers == 60
+    assert done[first.path].count(b"\n") - 1 == 61  # what counting lines would have said
 
 
 def test_the_brief_says_who_wrote_it_and_audits_the_exported_files(files: ExportFiles) -> None:

@@ -225,9 +225,15 @@ def brief_text(server: FakeLLM, shelf: Shelf, tmp_path: Path, *, suffix: str, no
     run_dir = write_run_dir(tmp_path / "run", profile)
     out = tmp_path / f"brief{suffix}"
     brief = write_brief(run_dir, out, writer=writer(server.base_url, shelf), shelf=shelf)
-    assert brief.llm_segments == 4  # the payload passed every check and was used
+    # Markup in a model's answer is refused by the checks: the segments are described by rules,
+    # and the hostile segment names (from profiles.json) are still escaped.
+    assert brief.llm_segments == 0
+    reasons = {s.persona.fallback_reason for s in brief.sections if not s.segment.coarse}
+    assert reasons == {
+        "summary holds a link, an image or markup; persona text is plain (asked twice)"
+    }
     text = out.read_text(encoding="utf-8")
-    assert "Kestrel words" in text
+    assert "Kestrel words" not in text
     return text
 
 
@@ -303,3 +309,43 @@ def test_a_cached_answer_is_stored_without_the_key(
     for entry in entries:
         assert SECRET not in entry.read_text(encoding="utf-8")
         assert set(json.loads(entry.read_text(encoding="utf-8"))) == {"key", "model", "content"}
+
+
+ECHOES = {
+    # The key echoed inside a valid-looking persona: its digits even match no figure needed.
+    "the-configured-key": (
+        f" (ref {SECRET})",
+        "the answer contains the configured API key; it was not kept",
+    ),
+    "another-credential": (
+        " (auth: Bearer abcdefghijklmnop0123)",
+        "the answer contains what looks like a credential; it was not kept",
+    ),
+    "a-markdown-image": (
+        " ![x](http://host/beacon)",
+        "summary holds a link, an image or markup; persona text is plain",
+    ),
+    "a-link": (" [offer](https://host/x)", "summary holds a link, an image or markup"),
+    "a-bare-address": (" see www.host.example", "summary holds a link, an image or markup"),
+}
+
+
+@pytest.mark.parametrize(("text", "reason"), ECHOES.values(), ids=ECHOES.keys())
+def test_answers_with_secrets_or_links_are_refused_and_never_kept(
+    server: FakeLLM,
+    context: RunContext,
+    shelf: Shelf,
+    tmp_path: Path,
+    caplog_all: pytest.LogCaptureFixture,
+    text: str,
+    reason: str,
+) -> None:
+    queue_good(server, context, shelf, text=text)
+    hostile = writer(server.base_url, shelf)
+    hostile.cache = AnswerCache(tmp_path / "cache")
+    personas = hostile.write(context)
+    asked = [p for p in personas if p.segment_id in ASKED]
+    assert {p.source for p in asked} == {"rule-based"}
+    assert all(p.fallback_reason and p.fallback_reason.startswith(reason) for p in asked)
+    assert not list((tmp_path / "cache").glob("*.json"))  # nothing refused is cached
+    assert_no_key(caplog_all, *(p.model_dump_json() for p in personas))

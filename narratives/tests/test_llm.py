@@ -119,7 +119,10 @@ def test_request_is_structured_deterministic_and_bounded(
     schema = body["response_format"]["json_schema"]
     assert schema["strict"] is True
     enum = schema["schema"]["$defs"]["ProductPick"]["properties"]["product"]["enum"]
-    assert enum == list(shelf.ids)
+    # Only the products whose conditions hold for this segment are offered.
+    segment = context.segments[segment_of(body)]
+    assert enum == [m.product.id for m in shelf.match(segment, limit=3)]
+    assert set(enum) < set(shelf.ids)
     assert 0 < float(server.requests[0]["headers"]["x-stainless-read-timeout"]) <= 5
 
 

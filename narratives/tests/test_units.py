@@ -12,7 +12,7 @@ import narratives
 from narratives.checks import AnswerRejected, check_answer, numbers_in
 from narratives.config import LLMSettings, build_writer, settings_from_env
 from narratives.context import RunContext, build_context, confidence
-from narratives.personas import authorship, draft_schema
+from narratives.personas import authorship, draft_schema, fell_back
 from narratives.rules import RuleBasedWriter
 from narratives.shelf import Shelf, load_shelf
 from narratives.sources import Source, footnoted, trace
@@ -200,7 +200,7 @@ def draft(**texts: str) -> str:
         "needs": ["Help bringing the balance down"],
         "products": [{"product": "financial-coaching", "rationale": "They carry high balances."}],
         "channels": ["In-app"],
-        "messages": ["Free money coaching: a plan for your balance."],
+        "messages": ["Money coaching: a plan for your balance."],
     }
     return json.dumps({**base, **texts})
 
@@ -462,6 +462,24 @@ def test_authorship_credits_the_model_only_for_what_it_wrote(
     assert (got.label, got.model, got.note) == expected
 
 
+@pytest.mark.parametrize(
+    ("segment", "source", "reason", "expected"),
+    [
+        pytest.param(1, "rule-based", HTTP_500, True, id="asked-and-fell-back"),
+        pytest.param(1, "rule-based", None, False, id="rule-based-writer"),
+        pytest.param(1, "llm", None, False, id="written-by-the-model"),
+        pytest.param(4, "rule-based", TOO_SMALL, False, id="coarse-never-sent"),
+    ],
+)
+def test_a_persona_fell_back_only_when_the_llm_was_asked_for_it(
+    context: RunContext, shelf: Shelf, segment: int, source: str, reason: str | None, expected: bool
+) -> None:
+    rules = RuleBasedWriter(shelf).write(context)[segment]
+    persona = rules.model_copy(update={"source": source, "fallback_reason": reason})
+    assert context.segments[segment].coarse is (segment == 4)
+    assert fell_back(persona, context.segments[segment]) is expected
+
+
 # --- where the numbers of a text come from -------------------------------------------------------
 
 
@@ -539,3 +557,15 @@ def test_footnoted_marks_each_traced_number_and_numbers_sources_by_first_citatio
     ]
     assert [c.notes for c in cited] == [(1, 2), (3, 4, 1)]
     assert notes == [CAF_SEGMENT.text, CAF_BOOK.text, SHARE.text, CASH.text]
+
+
+def test_the_shelf_and_the_rules_never_use_the_pressure_wording_they_refuse(shelf: Shelf) -> None:
+    from narratives.checks import _pressure
+
+    assert "guaranteed approval" in shelf.pressure_wording
+    for product in shelf.products:
+        assert _pressure(f"{product.message} {product.description}", shelf.pressure_wording) is None
+    for profile in (run_profile(), noisy_run()):
+        for persona in RuleBasedWriter(shelf).write(build_context(profile)):
+            text = " ".join([persona.summary, *persona.traits, *persona.needs, *persona.messages])
+            assert _pressure(text, shelf.pressure_wording) is None, persona.segment_id

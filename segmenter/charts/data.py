@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 from sklearn.decomposition import PCA
 
-from segmenter.cluster.features import feature_matrix
+from segmenter.cluster.features import feature_matrix, transform_features
 from segmenter.explain.measures import add_measures, label
 from segmenter.explain.profiles import PROFILE_FEATURES
 from segmenter.model.fitted import SegmentModel
@@ -114,7 +114,7 @@ def pca_points(
     PCA is fitted on every customer, in the space the model clustered in; only the plotted
     points are sampled. Returns the points and the share of variance of each component.
     """
-    X = model.pipeline[:-1].transform(feature_matrix(frame))
+    X = transform_features(model.pipeline[:-1], feature_matrix(frame))
     pca = PCA(n_components=2, random_state=seed).fit(X)
     rows = np.arange(X.shape[0])
     if rows.size > max_points:

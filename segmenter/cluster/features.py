@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TypeGuard
+
 import numpy as np
 import polars as pl
+import sklearn
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
@@ -18,6 +22,7 @@ __all__ = [
     "build_preprocessor",
     "feature_matrix",
     "fit_transform_features",
+    "transform_features",
     "transform_in_chunks",
 ]
 
@@ -61,10 +66,11 @@ def transform_in_chunks(preprocessor: Pipeline, frame: pl.DataFrame) -> np.ndarr
     Every step works row by row (fill, log1p, shift and scale), so chunks give the same
     numbers as the whole, without the four whole-size copies the steps would make.
     """
+    fitted = _fitted_values(preprocessor)
     out = np.empty((frame.height, len(FEATURE_COLUMNS)), dtype=np.float64)
     for start in range(0, frame.height, TRANSFORM_CHUNK_ROWS):
         chunk = frame.slice(start, TRANSFORM_CHUNK_ROWS)
-        out[start : start + chunk.height] = preprocessor.transform(feature_matrix(chunk))
+        out[start : start + chunk.height] = _transform(preprocessor, fitted, feature_matrix(chunk))
     return out
 
 
@@ -79,3 +85,106 @@ def fit_transform_features(frame: pl.DataFrame, *, seed: int) -> tuple[Pipeline,
     fitted = frame if rows.size == frame.height else frame[rows]
     preprocessor = build_preprocessor().fit(feature_matrix(fitted))
     return preprocessor, transform_in_chunks(preprocessor, frame)
+
+
+def transform_features(preprocessor: Pipeline, X: np.ndarray) -> np.ndarray:
+    """`preprocessor.transform(X)`, bit for bit; with NumPy when `build_preprocessor` made it."""
+    return _transform(preprocessor, _fitted_values(preprocessor), X)
+
+
+@dataclass(frozen=True)
+class _Fitted:
+    """The fitted values of a `build_preprocessor` pipeline."""
+
+    medians: np.ndarray  # of every input column
+    log_columns: list[int]  # input columns log1p is applied to, output first
+    keep_columns: list[int]  # input columns passed through, output after them
+    means: np.ndarray  # of every output column
+    scales: np.ndarray
+
+
+def _transform(preprocessor: Pipeline, fitted: _Fitted | None, X: np.ndarray) -> np.ndarray:
+    """The pipeline's own steps, done with NumPy from the fitted values when there are some.
+
+    The same operations on the same float64 values, in arrays laid out the same way (log1p
+    may round differently on a strided array), give the same bits without scikit-learn's
+    checks and copies at every step: about half the time on a million rows.
+    """
+    if fitted is None or X.dtype != np.float64 or X.shape[1:] != fitted.medians.shape:
+        return preprocessor.transform(X)
+    filled = np.where(np.isnan(X), fitted.medians, X)
+    logged = filled[:, fitted.log_columns]  # the array the column transformer's log1p gets
+    np.log1p(logged, out=logged)
+    out = np.empty(X.shape)
+    out[:, : len(fitted.log_columns)] = logged
+    out[:, len(fitted.log_columns) :] = filled[:, fitted.keep_columns]
+    out -= fitted.means
+    out /= fitted.scales
+    if not np.isfinite(out).all():  # scikit-learn refuses infinities: let it say so
+        return preprocessor.transform(X)
+    return out
+
+
+def _fitted_values(preprocessor: Pipeline) -> _Fitted | None:
+    """The fitted values of a pipeline exactly as `build_preprocessor` makes it, else None."""
+    while isinstance(preprocessor, Pipeline) and len(preprocessor.steps) == 1:
+        preprocessor = preprocessor.steps[0][1]  # a model's `pipeline[:-1]` wraps it so
+    steps = dict(preprocessor.steps) if isinstance(preprocessor, Pipeline) else {}
+    impute, shape, scale = (steps.get(name) for name in ("impute", "shape", "scale"))
+    if len(steps) != 3 or sklearn.get_config()["transform_output"] != "default":
+        return None
+    if not (_is_median_imputer(impute) and _is_standard_scaler(scale)):
+        return None
+    if not (isinstance(shape, ColumnTransformer) and hasattr(shape, "transformers_")):
+        return None
+    parts = [(name, step, list(cols)) for name, step, cols in shape.transformers_]
+    parts = [part for part in parts if not (isinstance(part[1], str) and part[1] == "drop")]
+    log_idx = [FEATURE_COLUMNS.index(c) for c in LOG_COLUMNS]
+    keep_idx = [i for i in range(len(FEATURE_COLUMNS)) if i not in log_idx]
+    if [(name, cols) for name, _, cols in parts] != [("log1p", log_idx), ("keep", keep_idx)]:
+        return None
+    if not (_applies(parts[0][1], np.log1p) and _applies(parts[1][1], None)):
+        return None
+    medians, means, scales = impute.statistics_, scale.mean_, scale.scale_
+    shape_of = (len(FEATURE_COLUMNS),)
+    if not all(isinstance(a, np.ndarray) and a.shape == shape_of for a in (medians, means, scales)):
+        return None
+    if not np.isfinite(medians).all():
+        return None  # a column without values: scikit-learn drops it
+    return _Fitted(medians, log_idx, keep_idx, means, scales)
+
+
+# Exact types below (not subclasses, which may transform otherwise); isinstance for mypy.
+def _is_median_imputer(step: object) -> TypeGuard[SimpleImputer]:
+    return (
+        isinstance(step, SimpleImputer)
+        and type(step) is SimpleImputer
+        and hasattr(step, "statistics_")
+        and isinstance(step.missing_values, float)
+        and bool(np.isnan(step.missing_values))
+        and step.strategy == "median"
+        and not step.add_indicator
+    )
+
+
+def _is_standard_scaler(step: object) -> TypeGuard[StandardScaler]:
+    return (
+        isinstance(step, StandardScaler)
+        and type(step) is StandardScaler
+        and hasattr(step, "mean_")
+        and hasattr(step, "scale_")
+        and bool(step.with_mean and step.with_std)
+    )
+
+
+def _applies(step: object, func: object) -> bool:
+    """Whether a fitted column-transformer step applies `func` alone (None: passes through)."""
+    if isinstance(step, str):
+        return step == "passthrough" and func is None
+    return (
+        isinstance(step, FunctionTransformer)
+        and type(step) is FunctionTransformer
+        and step.func is func
+        and not step.kw_args
+        and not step.validate
+    )

@@ -8,6 +8,7 @@ Rows are numbered as in a spreadsheet: the header is row 1, the first customer r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,15 @@ import polars as pl
 
 from segmenter.errors import InputError
 from segmenter.ingest.cells import is_null_token, parse_numbers
+from segmenter.ingest.mapping import map_columns
+from segmenter.ingest.plausibility import (
+    ROW,
+    SHARE_CEILINGS,
+    check_money_scale,
+    refuse_implausible_shares,
+    refuse_standardised,
+    refuse_zero_filled,
+)
 from segmenter.ingest.report import DataQualityReport, DroppedRow, Finding, Issue
 from segmenter.ingest.schema import (
     COUNT_COLUMNS,
@@ -22,7 +32,6 @@ from segmenter.ingest.schema import (
     FREQUENCY_COLUMNS,
     ID_COLUMN,
     MONEY_COLUMNS,
-    map_columns,
 )
 
 if TYPE_CHECKING:
@@ -33,10 +42,10 @@ __all__ = ["MAX_INVALID_SHARE", "LoadedCustomers", "clean_table"]
 MAX_INVALID_SHARE = 0.05  # more bad cells than this in a column: refuse rather than guess
 TOO_LARGE = 1e12  # no card holder moves a trillion in six months
 PURCHASE_TOLERANCE = 1.0  # PURCHASES vs ONEOFF + INSTALLMENTS, in currency units
-_ROW = "__row"
+_ROW = ROW
 _FILLED = "filled with the column median when segmenting"
-# CASH_ADVANCE_FREQUENCY reaches 1.5 in the public file: keep such values, only report them.
-_FREQUENCY_CEILING = {name: 1.0 for name in FREQUENCY_COLUMNS} | {"CASH_ADVANCE_FREQUENCY": 1.5}
+# A row with more of its 17 values missing than this is not a customer (a stray total, a note).
+MAX_MISSING_VALUES = len(FEATURE_COLUMNS) // 2
 
 
 @dataclass(frozen=True)
@@ -47,10 +56,13 @@ class LoadedCustomers:
     report: DataQualityReport
 
 
-def clean_table(raw: RawTable) -> LoadedCustomers:
-    """Map, parse and check a raw table; refuse it with an InputError when it cannot be used."""
+def clean_table(raw: RawTable, *, columns: Mapping[str, str] | None = None) -> LoadedCustomers:
+    """Map, parse and check a raw table; refuse it with an InputError when it cannot be used.
+
+    `columns` maps the file's own column names to the product's, before any other matching.
+    """
     source = raw.source
-    mapping = map_columns(raw.frame.columns, source=source)
+    mapping = map_columns(raw.frame.columns, source=source, given=columns)
     frame = _numbers_or_text(
         raw.frame.select([pl.col(src).alias(dst) for src, dst in mapping.renames.items()]),
         source,
@@ -62,16 +74,21 @@ def clean_table(raw: RawTable) -> LoadedCustomers:
     findings += id_findings
     frame, parse_findings = _parse_features(frame, raw, source)
     findings += parse_findings
-    frame, range_findings = _check_ranges(frame, source)
-    findings += range_findings
-    findings += _check_purchases(frame)
+    # Rows that are not customers go first, so a stray total cannot pass for a pattern below.
     ids_repeat = _ids_repeat(frame)
-    frame, dropped, drop_findings = _drop_rows(frame, ids_repeat=ids_repeat)
+    frame, dropped, drop_findings = _drop_rows(frame, ids_repeat=ids_repeat, has_id=mapping.has_id)
     findings += drop_findings
     if ids_repeat:
         _refuse_conflicting_ids(frame, source)
     if frame.height == 0:
         raise InputError(f"{source}: no usable customer rows")
+    refuse_standardised(frame, source)
+    refuse_zero_filled(frame, source)
+    frame, range_findings = _check_ranges(frame, source)
+    findings += range_findings
+    frame, scale_findings = check_money_scale(frame, source)
+    findings += scale_findings
+    findings += _check_purchases(frame)
 
     missing = {c: n for c in FEATURE_COLUMNS if (n := frame.get_column(c).null_count())}
     findings += [
@@ -86,6 +103,8 @@ def clean_table(raw: RawTable) -> LoadedCustomers:
         rows_read=rows_read,
         rows_kept=frame.height,
         column_mapping=mapping.renames,
+        close_matches=mapping.close,
+        user_mapping=mapping.given,
         ignored_columns=mapping.ignored,
         ids_generated=not mapping.has_id,
         missing=missing,
@@ -212,8 +231,8 @@ def _check_ranges(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[
     for column in (*MONEY_COLUMNS, *COUNT_COLUMNS, *FREQUENCY_COLUMNS):
         issue: Issue = "negative" if column in MONEY_COLUMNS else "out_of_range"
         fix(column, pl.col(column) < 0, issue, "set to 0", pl.col(column).clip(lower_bound=0))
-    for column, ceiling in _FREQUENCY_CEILING.items():
-        _refuse_percentages(frame, column, source)
+    for column, ceiling in SHARE_CEILINGS.items():
+        refuse_implausible_shares(frame, column, ceiling, source)
         col = pl.col(column)
         if ceiling > 1:  # report, keep what the public data set allows, clip beyond
             action = f"kept: the public data set records values up to {ceiling} here"
@@ -230,18 +249,6 @@ def _check_ranges(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[
         pl.when(tenure < 1).then(None).otherwise(tenure),
     )
     return frame, findings
-
-
-def _refuse_percentages(frame: pl.DataFrame, column: str, source: str) -> None:
-    """A share column mostly above 1 holds percentages or something else: clipping would lie."""
-    above = frame.filter(pl.col(column) > 1)
-    if above.height > MAX_INVALID_SHARE * frame.height:
-        first = above.row(0, named=True)
-        raise InputError(
-            f"{source}: column {column}: {above.height:,} of {frame.height:,} values are above 1, "
-            f"e.g. row {first[_ROW]}: {first[column]:g}; it must be a share between 0 and 1 "
-            "(if it holds percentages, divide them by 100)"
-        )
 
 
 def _check_purchases(frame: pl.DataFrame) -> list[Finding]:
@@ -268,33 +275,65 @@ def _check_purchases(frame: pl.DataFrame) -> list[Finding]:
 
 
 def _drop_rows(
-    frame: pl.DataFrame, *, ids_repeat: bool
+    frame: pl.DataFrame, *, ids_repeat: bool, has_id: bool
 ) -> tuple[pl.DataFrame, list[DroppedRow], list[Finding]]:
-    """Drop rows with no values at all and exact duplicates; list every one dropped."""
-    empty = pl.all_horizontal(pl.col(FEATURE_COLUMNS).is_null())
+    """Drop rows that are not customers and exact duplicates; list every one dropped, and why."""
+    missing = pl.sum_horizontal(pl.col(FEATURE_COLUMNS).is_null())
     # Rows with distinct ids cannot be exact duplicates: hash whole rows only when ids repeat.
     duplicate = (
         ~pl.struct(ID_COLUMN, *FEATURE_COLUMNS).is_first_distinct() if ids_repeat else pl.lit(False)
     )
-    marked = frame.with_columns(empty.alias("__empty"), duplicate.alias("__dup"))
-    dropped: list[DroppedRow] = []
-    findings: list[Finding] = []
-    reasons: tuple[tuple[str, Issue, str], ...] = (
-        ("__empty", "empty_rows", "no behavioural values at all"),
-        ("__dup", "duplicate_rows", "exact duplicate of an earlier row"),
+    marked = frame.with_columns(
+        missing.alias("__missing"),
+        _odd_id(frame, has_id=has_id).alias("__odd"),
+        duplicate.alias("__dup"),
     )
+    total = len(FEATURE_COLUMNS)
+    reasons: tuple[tuple[pl.Expr, Issue, pl.Expr], ...] = (
+        (
+            pl.col("__missing") == total,
+            "empty_rows",
+            pl.lit("no behavioural values at all"),
+        ),
+        (
+            pl.col("__missing").is_between(MAX_MISSING_VALUES + 1, total - 1),
+            "not_a_customer",
+            pl.format(f"{{}} of {total} values missing: not a customer row", pl.col("__missing")),
+        ),
+        (
+            pl.col("__odd"),
+            "not_a_customer",
+            pl.format("id '{}' is not like the others: not a customer row", pl.col(ID_COLUMN)),
+        ),
+        (pl.col("__dup"), "duplicate_rows", pl.lit("exact duplicate of an earlier row")),
+    )
+    dropped: list[DroppedRow] = []
+    counts: dict[Issue, int] = {}
+    taken = pl.lit(False)
     for flag, issue, reason in reasons:
-        hits = marked.filter(pl.col(flag))
-        if flag == "__dup":
-            hits = hits.filter(~pl.col("__empty"))
+        hits = marked.filter(flag & ~taken)  # each row dropped once, for its first reason
+        taken = taken | flag
         if hits.height:
             dropped += [
-                DroppedRow(row=row, customer_id=cid, reason=reason)
-                for row, cid in hits.select(_ROW, ID_COLUMN).iter_rows()
+                DroppedRow(row=row, customer_id=cid, reason=why)
+                for row, cid, why in hits.select(_ROW, ID_COLUMN, reason.alias("__why")).iter_rows()
             ]
-            findings.append(Finding(issue=issue, column=None, count=hits.height, action="dropped"))
-    kept = marked.filter(~pl.col("__empty") & ~pl.col("__dup")).drop("__empty", "__dup")
+            counts[issue] = counts.get(issue, 0) + hits.height
+    findings = [
+        Finding(issue=issue, column=None, count=count, action="dropped")
+        for issue, count in counts.items()
+    ]
+    kept = marked.filter(~taken).drop("__missing", "__odd", "__dup")
     return kept, sorted(dropped, key=lambda d: d.row), findings
+
+
+def _odd_id(frame: pl.DataFrame, *, has_id: bool) -> pl.Expr:
+    """Plain numbers as ids in a file whose ids all but never are ('0' among 'C10001's)."""
+    if not has_id or frame.height < 20:
+        return pl.lit(False)
+    digits = pl.col(ID_COLUMN).str.contains(r"^\d+(\.\d+)?$")
+    count = frame.select(digits.sum()).item() or 0
+    return digits if 0 < count <= max(1, 0.01 * frame.height) else pl.lit(False)
 
 
 def _ids_repeat(frame: pl.DataFrame) -> bool:

@@ -9,14 +9,16 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
 
 from segmenter.errors import InputError
+from segmenter.ingest.mapping import map_columns
 from segmenter.ingest.quality import LoadedCustomers, clean_table
 from segmenter.ingest.raw import RawTable
-from segmenter.ingest.schema import ID_COLUMN, map_columns
+from segmenter.ingest.schema import ID_COLUMN
 
 __all__ = ["LoadedCustomers", "load_customers", "parse_table", "read_table"]
 
@@ -61,9 +63,14 @@ def parse_table(data: bytes, *, name: str) -> RawTable:
     return fast if fast is not None else _parse_careful(data, name)
 
 
-def load_customers(path: Path | str) -> LoadedCustomers:
-    """Read, map and validate a customer file: the canonical frame and its quality report."""
-    return clean_table(read_table(path))
+def load_customers(
+    path: Path | str, *, columns: Mapping[str, str] | None = None
+) -> LoadedCustomers:
+    """Read, map and validate a customer file: the canonical frame and its quality report.
+
+    `columns` maps the file's own column names to the product's (see ingest.mapping).
+    """
+    return clean_table(read_table(path), columns=columns)
 
 
 def _read_fast(source: Path | bytes, head: bytes, name: str) -> RawTable | None:

@@ -19,6 +19,8 @@ Issue = Literal[
     "duplicate_rows",
     "generated_ids",
     "empty_rows",
+    "implausible",
+    "not_a_customer",
 ]
 
 
@@ -55,6 +57,8 @@ class DataQualityReport(_Frozen):
     rows_read: int
     rows_kept: int
     column_mapping: dict[str, str]  # the file's column -> canonical name
+    close_matches: dict[str, str] = {}  # of those, matched by a close name (ONEOFF_PUR_FREQ)
+    user_mapping: dict[str, str] = {}  # of those, mapped by the user
     ignored_columns: list[str]
     ids_generated: bool
     missing: dict[str, int]  # canonical column -> missing values after parsing
@@ -97,7 +101,13 @@ class DataQualityReport(_Frozen):
             f"Columns:   {len(self.column_mapping)} recognised"
             + (f", {len(renamed)} renamed" if renamed else "")
         )
-        lines.extend(f"           {source!r} -> {target}" for source, target in renamed.items())
+        matched = {c: " (close name)" for c in self.close_matches} | {
+            c: " (your map)" for c in self.user_mapping
+        }
+        lines.extend(
+            f"           {source!r} -> {target}{matched.get(source, '')}"
+            for source, target in renamed.items()
+        )
         if self.ignored_columns:
             ignored = ", ".join(repr(name) for name in self.ignored_columns)
             lines.append(f"Ignored:   {ignored}")
@@ -127,7 +137,7 @@ class DataQualityReport(_Frozen):
 
 _DROPPED_SHOWN = 10
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-_ISSUE_TEXT: dict[str, str] = {
+_ISSUE_TEXT: dict[Issue, str] = {  # every Issue (a test checks)
     "missing": "missing values",
     "not_a_number": "values that are not numbers",
     "negative": "negative amounts",
@@ -137,4 +147,6 @@ _ISSUE_TEXT: dict[str, str] = {
     "duplicate_rows": "exact duplicate rows",
     "generated_ids": "customers without an id",
     "empty_rows": "rows with no values at all",
+    "implausible": "values off by orders of magnitude",
+    "not_a_customer": "rows that are not customers",
 }

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-
-from segmenter.errors import InputError
 
 __all__ = [
     "CANONICAL_COLUMNS",
@@ -15,8 +11,7 @@ __all__ = [
     "FREQUENCY_COLUMNS",
     "ID_COLUMN",
     "MONEY_COLUMNS",
-    "ColumnMapping",
-    "map_columns",
+    "aliases",
     "normalise_name",
 ]
 
@@ -113,54 +108,11 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-_FOUND_SHOWN = 25
-
-
 def normalise_name(name: str) -> str:
     """Fold case, spacing and punctuation away: ' Cust-ID ' and 'cust_id' both become 'custid'."""
     return re.sub(r"[^0-9a-z]+", "", name.strip().lower())
 
 
-_LOOKUP: dict[str, str] = {
-    normalise_name(alias): canonical
-    for canonical in CANONICAL_COLUMNS
-    for alias in (canonical, *_ALIASES.get(canonical, ()))
-}
-
-
-@dataclass(frozen=True)
-class ColumnMapping:
-    """How the columns of a user's file map onto the canonical schema."""
-
-    renames: dict[str, str]  # source column -> canonical name
-    ignored: list[str] = field(default_factory=list)  # source columns not used
-    has_id: bool = True
-
-
-def map_columns(columns: Sequence[str], *, source: str = "input") -> ColumnMapping:
-    """Map a file's column names to canonical names, or refuse naming what is missing."""
-    renames: dict[str, str] = {}
-    ignored: list[str] = []
-    claimed: dict[str, str] = {}
-    for column in columns:
-        canonical = _LOOKUP.get(normalise_name(column))
-        if canonical is None:
-            ignored.append(column)
-            continue
-        if canonical in claimed:
-            raise InputError(
-                f"{source}: columns {claimed[canonical]!r} and {column!r} both look like "
-                f"{canonical}; keep one of them"
-            )
-        claimed[canonical] = column
-        renames[column] = canonical
-    missing = [name for name in FEATURE_COLUMNS if name not in claimed]
-    if missing:
-        shown = [repr(c if len(c) <= 40 else c[:37] + "...") for c in columns[:_FOUND_SHOWN]]
-        more = f" and {len(columns) - _FOUND_SHOWN} more" if len(columns) > _FOUND_SHOWN else ""
-        found = (", ".join(shown) or "none") + more
-        raise InputError(
-            f"{source}: missing {len(missing)} required column(s): {', '.join(missing)}; "
-            f"columns found: {found}"
-        )
-    return ColumnMapping(renames=renames, ignored=ignored, has_id=ID_COLUMN in claimed)
+def aliases(canonical: str) -> tuple[str, ...]:
+    """The canonical name and the other spellings known for it."""
+    return (canonical, *_ALIASES.get(canonical, ()))

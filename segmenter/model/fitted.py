@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,7 @@ import numpy as np
 import polars as pl
 from sklearn.pipeline import Pipeline
 
-from segmenter.cluster.features import feature_matrix
+from segmenter.cluster.features import feature_matrix, transform_features
 from segmenter.errors import InputError
 from segmenter.explain.naming import NOISE_NAME
 from segmenter.files import write_bytes
@@ -25,6 +27,7 @@ __all__ = [
     "SegmentModel",
     "load_model",
     "model_bytes",
+    "preload_skops",
     "save_model",
     "score",
     "segment_names",
@@ -61,7 +64,7 @@ class SegmentModel:
 
     def _segments(self, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Segment ids and the transformed rows they were found from."""
-        transformed = self.pipeline[:-1].transform(raw)
+        transformed = transform_features(self.pipeline[:-1], raw)
         predicted = self.pipeline[-1].predict(transformed).tolist()
         ids = np.array([self.label_map.get(int(p), -2) for p in predicted], dtype=np.int64)
         unknown = ids == -2
@@ -114,6 +117,22 @@ def _distances(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     # Direct differences, one centre at a time: exact, and memory stays O(n * n_features).
     columns = [np.sqrt(((points - centre) ** 2).sum(axis=1)) for centre in centres]
     return np.column_stack(columns) if columns else np.empty((points.shape[0], 0))
+
+
+def preload_skops() -> None:
+    """Import skops on a background thread now, so that saving a model later does not wait.
+
+    The import takes about 0.3 s, most of it skops listing every scikit-learn estimator (it
+    imports them all) to know which types are safe; a run started with this overlaps it with
+    reading and fitting, which spend their time in native code that releases the GIL.
+    """
+    threading.Thread(target=_import_skops, name="import-skops").start()
+
+
+def _import_skops() -> None:
+    # On failure, the import where skops is used raises again, on the thread that needs it.
+    with contextlib.suppress(ImportError):
+        import skops.io  # noqa: F401
 
 
 def model_bytes(model: SegmentModel) -> bytes:

@@ -55,6 +55,7 @@ NARRATIVES_PUBLIC = {
     "make_client",
     "render_brief",
     "settings_from_env",
+    "settings_with_key",
     "write_brief",
 }
 

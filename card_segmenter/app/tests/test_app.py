@@ -1,4 +1,4 @@
-"""The app under AppTest: every tab renders, widgets change the personas, refusals stay calm.
+"""The app under AppTest: every page renders, widgets change the personas, refusals stay calm.
 
 Most tests use the bundled sample with K-Means and k chosen automatically (the app's default:
 three segments on the sample): Streamlit's caches are per process, so the run is computed once
@@ -8,13 +8,17 @@ for the whole module.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from segmenter.pipeline import run_segmentation, write_segmentation
 from testkit.llm_server import FakeLLM, Reply, answer, running_server
 from testkit.paths import APP, SAMPLE
+from testkit.segmenter_fixtures import toy_frame
 
 SECRET = "sk-test-never-shown-0123456789"
 VIEWS = ("Data", "Segments", "Personas", "Explore", "Export", "Score")
@@ -23,14 +27,21 @@ VIEWS = ("Data", "Segments", "Personas", "Explore", "Export", "Score")
 @pytest.fixture(autouse=True)
 def no_llm_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own key or server must not leak into the tests."""
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SEGMENTER_LLM_MODEL"):
-        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith(("OPENAI_", "AZURE_OPENAI_", "SEGMENTER_LLM")):
+            monkeypatch.delenv(name, raising=False)
+
+
+def page(view: str) -> str:
+    """The page script of a view, relative to the app's main script (as `switch_page` wants)."""
+    return f"card_segmenter/app/pages/{view.lower()}.py"
 
 
 def app(view: str | None = None) -> AppTest:
+    """The app, opening on `view` (else on its default page, Personas)."""
     at = AppTest.from_file(str(APP), default_timeout=120)
     if view is not None:
-        at.session_state["view"] = view
+        at.switch_page(page(view))
     return at
 
 
@@ -81,7 +92,7 @@ def test_app_opens_on_the_synthetic_sample_with_persona_cards() -> None:
 
 
 @pytest.mark.parametrize("view", VIEWS)
-def test_every_tab_renders_without_an_exception(view: str) -> None:
+def test_every_page_renders_without_an_exception(view: str) -> None:
     at = app(view).run()
     assert not at.exception
     assert not at.error
@@ -157,6 +168,27 @@ def test_automatic_k_is_explained_and_charted() -> None:
     assert "Bootstrap stability, ARI (higher is better)" in json.dumps(chart_specs(at))
 
 
+def test_k_set_by_hand_can_be_weighed_against_every_k() -> None:
+    at = app("Segments").run()
+    at.sidebar.selectbox(key="k").set_value(4).run()
+    assert not at.exception
+    assert not [s for s in at.success if "was chosen" in s.value]  # not scored yet
+    at.toggle(key="score_k").set_value(True).run()
+    assert not at.exception
+    assert any(s.value.startswith("k=3 was chosen") for s in at.success)
+    assert "Bootstrap stability, ARI (higher is better)" in json.dumps(chart_specs(at))
+
+
+def test_the_sidebar_and_the_run_stay_when_the_page_changes() -> None:
+    at = app().run()
+    at.sidebar.selectbox(key="k").set_value(4).run()
+    for view in ("Data", "Explore", "Personas"):
+        at.switch_page(page(view)).run()
+        assert not at.exception
+        assert at.sidebar.selectbox(key="k").value == 4
+    assert len(persona_names(at)) == 4
+
+
 def test_a_refused_upload_is_an_error_and_the_app_keeps_running() -> None:
     at = app().run()
     at.sidebar.file_uploader(key="upload").set_value(("notes.csv", b"name,age\nx,1\n", "text/csv"))
@@ -182,6 +214,37 @@ def test_scoring_the_sample_with_the_current_model() -> None:
     )
     assert summary["customers"].sum() == 8950
     assert at.download_button(key="download_scores")
+
+
+def test_scoring_with_an_uploaded_model(tmp_path: Path) -> None:
+    write_segmentation(
+        run_segmentation(toy_frame(), algorithm="kmeans", k=3, seed=0, n_bootstraps=2), tmp_path
+    )
+    model = ("model.skops", (tmp_path / "model.skops").read_bytes(), "application/octet-stream")
+    at = app("Score").run()
+    at.file_uploader(key="model_upload").set_value(model).run()
+    at.toggle(key="score_sample").set_value(True).run()
+    assert not at.exception
+    assert any(c.value == "Model: model.skops (kmeans, 3 segments)." for c in at.caption)
+    summary = next(t.value for t in at.dataframe if "median_confidence" in t.value.columns)
+    assert summary["customers"].sum() == 8950
+    assert len(summary) <= 3
+
+
+def test_an_upload_that_is_not_a_model_is_refused_on_the_score_page() -> None:
+    at = app("Score").run()
+    fake = ("model.skops", b"not a model", "application/octet-stream")
+    at.file_uploader(key="model_upload").set_value(fake).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith("Cannot score: model.skops: not a segmenter model")
+    assert not at.dataframe  # nothing scored
+
+
+def test_without_an_endpoint_the_llm_button_is_off_and_says_why() -> None:
+    at = app().run()
+    assert at.button(key="regenerate").disabled
+    assert any(c.value.startswith("No LLM endpoint configured") for c in at.sidebar.caption)
 
 
 def test_a_key_from_st_secrets_enables_the_llm_button() -> None:
@@ -213,7 +276,9 @@ def test_the_llm_gets_exactly_the_previewed_payload_and_never_shows_the_key(
     }
     llm.queue(None, answer(plain, model="test-model"))
     at = app().run()
-    assert at.button(key="regenerate").disabled  # no key yet
+    # A local server needs no key: its base URL alone is an endpoint.
+    assert not at.button(key="regenerate").disabled
+    assert any(c.value.startswith("Model: test-model at 127.0.0.1.") for c in at.sidebar.caption)
     at.sidebar.text_input(key="api_key").input(SECRET).run()
     assert not at.json  # the payload is built only when asked for
     at.toggle(key="show_payload").set_value(True).run()
@@ -255,8 +320,7 @@ def test_when_every_llm_call_fails_nothing_credits_the_model(llm: FakeLLM) -> No
         w.startswith("Narratives: rule-based. Test-model at 127.0.0.1 was asked, but ")
         for w in warnings
     ), warnings
-    at.session_state["view"] = "Export"
-    at.run()
+    at.switch_page(page("Export")).run()
     brief = next(m.value for m in at.markdown if m.value.startswith("# Campaign brief"))
     assert "Narratives model: none (rule-based)" in brief
     assert "written by the model" not in brief

@@ -1,4 +1,5 @@
-"""The running app in a real Chromium: personas and charts, an algorithm switch, the brief download.
+"""The running app in a real Chromium: personas and charts, an algorithm switch, the navigation
+between pages, and the brief download.
 
 It also prints the app's timings (`benchmarks.app.time_app`, which `make bench` reports): shown,
 not asserted, as these machines are shared.
@@ -57,7 +58,20 @@ def test_personas_charts_algorithm_switch_and_brief_download(
     assert cards.first.inner_text() != before  # other segments: other sizes, other words
     persona = cards.first.locator("h4").inner_text()
 
-    page.get_by_role("tab", name="Export").click()
+    # One page per view, in the navigation; Personas is the default, at the app's root.
+    links = page.get_by_test_id("stTopNavLink")
+    expect(links).to_have_text(["Data", "Segments", "Personas", "Explore", "Export", "Score"])
+    expect(links.filter(has_text="Personas")).to_have_attribute("aria-current", "page")
+    page.get_by_role("link", name="Segments", exact=True).click()
+    table = page.get_by_test_id("stDataFrame").first
+    expect(table).to_be_visible(timeout=LONG)
+    table.hover()  # its toolbar: no CSV of its own, as that would not be spreadsheet-safe
+    toolbar = page.get_by_test_id("stElementToolbar").first
+    expect(toolbar.get_by_role("button", name="Search")).to_be_visible()
+    expect(toolbar.get_by_role("button", name="Download as CSV")).to_have_count(0)
+
+    page.get_by_role("link", name="Export", exact=True).click()
+    expect(page).to_have_url(f"{app_url}/export")
     button = page.get_by_role("button", name="Brief (Markdown)")
     expect(button).to_be_visible(timeout=LONG)
     with page.expect_download() as download:

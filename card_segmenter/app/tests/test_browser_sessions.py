@@ -35,12 +35,12 @@ def test_two_sessions_keep_their_own_uploads(
         expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
         expect(page.get_by_text(f"of {theirs} customers")).to_have_count(0)
     for page, mine, theirs in ((north, first.name, second.name), (south, second.name, first.name)):
-        page.get_by_role("tab", name="Data").click()
+        page.get_by_role("link", name="Data", exact=True).click()
         expect(page.get_by_text(f"Data quality: {mine}")).to_be_visible(timeout=LONG)
         expect(page.get_by_text(theirs)).to_have_count(0)
     # A rerun in one session does not leak into the other.
     north.reload()
     expect(north.get_by_role("heading", name="Card segmenter")).to_be_visible(timeout=LONG)
     expect(north.get_by_text("of 1,700 customers")).to_have_count(0)
-    south.get_by_role("tab", name="Personas").click()
+    south.get_by_role("link", name="Personas", exact=True).click()
     expect(south.get_by_text("segments of 1,700 customers").first).to_be_visible(timeout=LONG)

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from segmenter.errors import InputError
+from segmenter.ingest.mapping import map_columns
 from segmenter.ingest.read import load_customers, parse_table
-from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN, map_columns, normalise_name
+from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN, normalise_name
 
 HEADER = [ID_COLUMN, *FEATURE_COLUMNS]
 ROW_1 = ["C1", "40.9", "0.8", "95.4", "0", "95.4", "0", "0.17", "0", "0.08", "0", "0", "2"]

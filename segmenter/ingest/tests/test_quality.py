@@ -207,3 +207,20 @@ def test_the_findings_table_reads_as_words_with_blanks_not_none(tmp_path: Path) 
     assert rows[("exact duplicate rows", "whole rows")]["Rows"] == 1
     assert rows[("negative amounts", "BALANCE")]["Example"].startswith("row 4")
     assert table.null_count().sum_horizontal().item() == 0
+
+
+def test_every_kind_of_finding_reads_as_words() -> None:
+    from typing import get_args
+
+    from segmenter.ingest.report import _ISSUE_TEXT, Issue
+
+    assert set(_ISSUE_TEXT) == set(get_args(Issue))
+
+
+def test_a_plain_number_among_lettered_ids_is_not_a_customer(tmp_path: Path) -> None:
+    rows = [{"CUST_ID": f"C{10001 + i}"} for i in range(30)] + [{"CUST_ID": "0"}]
+    loaded = load_customers(write_csv(tmp_path, rows, n=0))
+    [dropped] = loaded.report.dropped
+    assert (dropped.row, dropped.customer_id) == (32, "0")
+    assert dropped.reason == "id '0' is not like the others: not a customer row"
+    assert loaded.report.rows_kept == 30

@@ -1,0 +1,1 @@
+"""One page script per view; `streamlit_app.py` runs them through `st.navigation`."""

@@ -1,0 +1,178 @@
+"""Damaged and renamed copies of the real file, made the way they reach users: refused when the
+values cannot be trusted, read when they can, and then segmented exactly like the original."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from segmenter.errors import InputError
+from segmenter.ingest.read import LoadedCustomers, load_customers
+from segmenter.ingest.schema import FEATURE_COLUMNS, FREQUENCY_COLUMNS
+from segmenter.pipeline import run_segmentation
+
+pytestmark = pytest.mark.real_data
+
+SPANISH = {
+    "CUST_ID": "ID_CLIENTE",
+    "BALANCE": "SALDO",
+    "BALANCE_FREQUENCY": "FRECUENCIA_SALDO",
+    "PURCHASES": "COMPRAS",
+    "ONEOFF_PURCHASES": "COMPRAS_UNICAS",
+    "INSTALLMENTS_PURCHASES": "COMPRAS_A_PLAZOS",
+    "CASH_ADVANCE": "ANTICIPO_EFECTIVO",
+    "PURCHASES_FREQUENCY": "FRECUENCIA_COMPRAS",
+    "ONEOFF_PURCHASES_FREQUENCY": "FRECUENCIA_COMPRAS_UNICAS",
+    "PURCHASES_INSTALLMENTS_FREQUENCY": "FRECUENCIA_COMPRAS_PLAZOS",
+    "CASH_ADVANCE_FREQUENCY": "FRECUENCIA_ANTICIPO",
+    "CASH_ADVANCE_TRX": "TRX_ANTICIPO",
+    "PURCHASES_TRX": "TRX_COMPRAS",
+    "CREDIT_LIMIT": "LIMITE_CREDITO",
+    "PAYMENTS": "PAGOS",
+    "MINIMUM_PAYMENTS": "PAGOS_MINIMOS",
+    "PRC_FULL_PAYMENT": "PRC_PAGO_TOTAL",
+    "TENURE": "ANTIGUEDAD",
+}
+
+
+@pytest.fixture(scope="module")
+def text(real_data_path: Path) -> pl.DataFrame:
+    """The real file with every cell as written, so copies change the text as re-saves do."""
+    return pl.read_csv(real_data_path, infer_schema=False)
+
+
+@pytest.fixture(scope="module")
+def original(real_data_path: Path) -> LoadedCustomers:
+    return load_customers(real_data_path)
+
+
+def write(frame: pl.DataFrame, path: Path) -> Path:
+    frame.write_csv(path)
+    return path
+
+
+def sizes(loaded: LoadedCustomers) -> list[int]:
+    run = run_segmentation(loaded.frame, algorithm="kmeans", k=4, seed=0, n_bootstraps=2)
+    return [s.size for s in run.profile.segments]
+
+
+def test_lost_decimal_points_in_share_columns_are_refused(
+    text: pl.DataFrame, tmp_path: Path
+) -> None:
+    # A locale round-trip read '0.875' as 875 (a point before three digits is a thousands
+    # separator there); other shares such as '0.818182' survived.
+    lost = text.with_columns(
+        pl.col(c).str.replace(r"^0\.(\d{3})$", "$1").str.replace(r"^0+(\d)", "$1")
+        for c in FREQUENCY_COLUMNS
+    )
+    with pytest.raises(InputError) as refused:
+        load_customers(write(lost, tmp_path / "lost.csv"))
+    message = str(refused.value)
+    assert re.search(r"column BALANCE_FREQUENCY: 86 of 8,950 values are above 1 ", message)
+    assert re.search(r"e\.g\. row \d+: \d{3}", message)
+    assert "the decimal point looks lost in a re-save" in message
+    assert "re-export the file from its source with decimal points" in message
+
+
+def test_money_a_thousand_times_too_large_is_refused(text: pl.DataFrame, tmp_path: Path) -> None:
+    scaled = text.with_row_index().with_columns(
+        pl.when((pl.col("index") % 30 == 0) & (pl.col(c).cast(pl.Float64) > 0))
+        .then((pl.col(c).cast(pl.Float64) * 1000).cast(pl.String))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in ("CASH_ADVANCE", "PAYMENTS")
+    )
+    refused = r"column CASH_ADVANCE: \d+ values are more than 300 times"
+    with pytest.raises(InputError, match=refused):
+        load_customers(write(scaled.drop("index"), tmp_path / "scaled.csv"))
+
+
+def test_a_credit_limit_scaled_by_millions_is_set_missing_and_listed(
+    text: pl.DataFrame, tmp_path: Path
+) -> None:
+    # One stray cell (8,950.0 read as 8.95e9) is repaired and reported, not segmented as is.
+    stray = text.with_columns(
+        pl.when(pl.col("CUST_ID") == "C10003")
+        .then(pl.lit("8950000000"))
+        .otherwise(pl.col("CREDIT_LIMIT"))
+        .alias("CREDIT_LIMIT")
+    )
+    loaded = load_customers(write(stray, tmp_path / "stray.csv"))
+    [finding] = [f for f in loaded.report.findings if f.issue == "implausible"]
+    assert (finding.column, finding.count, finding.example) == (
+        "CREDIT_LIMIT",
+        1,
+        "row 4: 8,950,000,000",
+    )
+    assert loaded.report.missing["CREDIT_LIMIT"] == 2
+    assert loaded.frame.get_column("CREDIT_LIMIT").max() == 30000
+
+
+def test_missing_minimum_payments_written_as_zeros_are_refused(
+    text: pl.DataFrame, tmp_path: Path
+) -> None:
+    zeros = text.with_columns(pl.col("MINIMUM_PAYMENTS").fill_null("0"))
+    with pytest.raises(
+        InputError,
+        match=r"column MINIMUM_PAYMENTS: 313 values are exactly 0 and none is missing, "
+        r"e\.g\. row \d+; .* with empty cells where values are missing",
+    ):
+        load_customers(write(zeros, tmp_path / "zeros.csv"))
+
+
+def test_a_trailing_junk_line_is_dropped_and_listed(
+    real_data_path: Path, original: LoadedCustomers, tmp_path: Path
+) -> None:
+    path = tmp_path / "junk.csv"
+    path.write_bytes(real_data_path.read_bytes() + b"0.0,545565.0\n")
+    loaded = load_customers(path)
+    assert (loaded.report.rows_read, loaded.report.rows_kept) == (8951, 8950)
+    [dropped] = loaded.report.dropped
+    assert (dropped.row, dropped.customer_id) == (8952, "0")
+    assert dropped.reason == "16 of 17 values missing: not a customer row"
+    assert loaded.report.missing == original.report.missing
+    assert_frame_equal(loaded.frame, original.frame)
+    assert "row 8952, customer 0: 16 of 17 values missing" in loaded.report.render()
+
+
+def test_a_close_column_name_is_matched_and_reported(
+    text: pl.DataFrame, original: LoadedCustomers, tmp_path: Path
+) -> None:
+    renamed = text.rename({"ONEOFF_PURCHASES_FREQUENCY": "ONEOFF_PUR_FREQ"})
+    loaded = load_customers(write(renamed, tmp_path / "renamed.csv"))
+    assert loaded.report.close_matches == {"ONEOFF_PUR_FREQ": "ONEOFF_PURCHASES_FREQUENCY"}
+    assert "'ONEOFF_PUR_FREQ' -> ONEOFF_PURCHASES_FREQUENCY (close name)" in (
+        loaded.report.render()
+    )
+    assert_frame_equal(loaded.frame, original.frame)
+
+
+def test_headers_in_another_language_are_refused_with_a_hint_then_mapped(
+    text: pl.DataFrame, original: LoadedCustomers, tmp_path: Path
+) -> None:
+    path = write(text.rename(SPANISH), tmp_path / "clientes.csv")
+    with pytest.raises(InputError) as refused:
+        load_customers(path)
+    message = str(refused.value)
+    assert "missing 17 required column(s): BALANCE, BALANCE_FREQUENCY" in message
+    assert "--map 'YOUR NAME=BALANCE'" in message
+    assert "--columns FILE.toml" in message
+    loaded = load_customers(path, columns={v: k for k, v in SPANISH.items()})
+    assert loaded.report.user_mapping["SALDO"] == "BALANCE"
+    assert_frame_equal(loaded.frame, original.frame)
+    assert sizes(loaded) == sizes(original)
+
+
+def test_a_standardised_copy_is_named_as_such(text: pl.DataFrame, tmp_path: Path) -> None:
+    numbers = text.with_columns(pl.col(FEATURE_COLUMNS).cast(pl.Float64))
+    scaled = numbers.with_columns(
+        (pl.col(c) - pl.col(c).mean()) / pl.col(c).std() for c in FEATURE_COLUMNS
+    )
+    with pytest.raises(InputError, match=r"the values look standardised \(z-scores\)") as refused:
+        load_customers(write(scaled, tmp_path / "scaled.csv"))
+    assert "percent" not in str(refused.value)
+    assert "upload the file as it was before scaling" in str(refused.value)
