@@ -13,6 +13,9 @@ from narratives.sources import comparisons, numbers_in, sources_of, trace
 __all__ = ["AnswerRejected", "check_answer", "numbers_in"]
 
 
+MAX_ANSWER_CHARS = 100_000  # a persona is two to four thousand characters
+
+
 class AnswerRejected(ValueError):
     """An LLM answer that failed a check; the message is the reason the brief shows."""
 
@@ -67,6 +70,10 @@ def check_answer(
     """
     if not content or not content.strip():
         raise AnswerRejected("the LLM returned an empty answer")
+    if len(content) > MAX_ANSWER_CHARS:  # bounded work on whatever a server sends
+        raise AnswerRejected(
+            f"the answer is {len(content):,} characters long, far more than a persona"
+        )
     _refuse_secrets(content, secrets)
     draft = PersonaDraft.model_validate_json(content)
     if not draft.summary.strip() or not draft.traits:

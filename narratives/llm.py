@@ -43,6 +43,7 @@ PERSONA_TEMPLATE = "persona.j2"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_CONCURRENCY = 4  # hosted APIs answer many at once; a CPU-only local server wants 1
 MIN_ATTEMPT_S = 30.0  # an attempt gets at least this much of its slot before a retry
+MAX_ECHO = 20_000  # a refused answer longer than this is garbage: not worth sending back
 T = TypeVar("T")
 
 
@@ -310,7 +311,7 @@ class OpenAIWriter:
                 reason = (
                     _schema_problem(error) if isinstance(error, ValidationError) else str(error)
                 )
-                if not asked_again and not cached and content:
+                if not asked_again and not cached and content and len(content) <= MAX_ECHO:
                     # Once more, with the check's exact reason, before falling back to rules.
                     payload = _ask_again(payload, content, reason)
                     asked_again = True

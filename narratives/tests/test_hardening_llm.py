@@ -123,7 +123,7 @@ FAULTS = {
         Reply(body=answer({"summary": "x"}).body, headers=JSON, cut_at=40),
         "could not connect",
     ),
-    "enormous-answer": (answer("{" + '"x": 1,' * 700_000 + '"y": 2}'), "persona schema"),
+    "enormous-answer": (answer("{" + '"x": 1,' * 700_000 + '"y": 2}'), "far more than a persona"),
     "json-content-that-is-not-a-persona": (answer([1, 2, 3]), "persona schema"),  # type: ignore[arg-type]
 }
 
