@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
+from narratives.context import SegmentContext
+from narratives.shelf import Shelf
+from narratives.templates import fmt
 from segmenter.explain.measures import label
 from segmenter.explain.naming import assign_names
 from segmenter.results import Distinction, FeatureStat, Metrics, RunProfile, SegmentProfile
@@ -194,3 +198,20 @@ def write_run_dir(directory: Path, run: RunProfile | None = None) -> Path:
             for _ in range(segment.size):
                 writer.writerow([next(ids), segment.id, segment.name])
     return directory
+
+
+def persona_answer(segment: SegmentContext, shelf: Shelf, *, summary: str) -> dict[str, Any]:
+    """An LLM answer that passes every check: it cites the segment's strongest figure."""
+    f = segment.key_figures[0]
+    figure = f"{f.label} averages {fmt(f.mean, f.kind)} against {fmt(f.population_mean, f.kind)}"
+    return {
+        "summary": f"{summary}: {figure} for the book.",
+        "traits": [figure],
+        "needs": ["Clear, fair costs"],
+        "products": [
+            {"product": m.product.id, "rationale": f"Fits because {figure}."}
+            for m in shelf.match(segment)[:2]
+        ],
+        "channels": ["Mobile app"],
+        "messages": ["A fair offer, clearly explained."],
+    }

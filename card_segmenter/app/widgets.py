@@ -6,6 +6,7 @@ Rendering only: every sentence and figure comes from the packages.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Literal
 
 import altair as alt
@@ -87,22 +88,15 @@ def chart_with_downloads(
 ) -> None:
     """The chart, with PNG and SVG downloads drawn only when asked for."""
     st.altair_chart(chart, width=width)
+    formats = (("png", "image/png", charts.to_png), ("svg", "image/svg+xml", charts.to_svg))
     with st.container(horizontal=True):
-        st.download_button(
-            "PNG",
-            data=lambda: charts.to_png(chart),
-            file_name=f"{name}.png",
-            mime="image/png",
-            key=f"png-{name}",
-            on_click="ignore",
-            icon=":material/download:",
-        )
-        st.download_button(
-            "SVG",
-            data=lambda: charts.to_svg(chart),
-            file_name=f"{name}.svg",
-            mime="image/svg+xml",
-            key=f"svg-{name}",
-            on_click="ignore",
-            icon=":material/download:",
-        )
+        for suffix, mime, draw in formats:
+            st.download_button(
+                suffix.upper(),
+                data=partial(draw, chart),  # drawn only when the button is clicked
+                file_name=f"{name}.{suffix}",
+                mime=mime,
+                key=f"{suffix}-{name}",
+                on_click="ignore",
+                icon=":material/download:",
+            )

@@ -20,9 +20,8 @@ from narratives.llm import OpenAIWriter
 from narratives.personas import Persona
 from narratives.rules import RuleBasedWriter
 from narratives.shelf import Shelf
-from narratives.templates import fmt
 from testkit.llm_server import FakeLLM, Reply, answer, error, hang, segment_of
-from testkit.narratives_fixtures import run_profile, write_run_dir
+from testkit.narratives_fixtures import persona_answer, run_profile, write_run_dir
 
 SECRET = "sk-test-NEVER-WRITE-ME-0123456789"
 ASKED = (0, 1, 2, 3)  # segment 4 has 38 customers: never sent to the LLM
@@ -67,19 +66,9 @@ def make_writer(shelf: Shelf) -> Iterator[MakeWriter]:
 
 def good(segment: SegmentContext, shelf: Shelf) -> dict[str, Any]:
     """An answer that passes every check, citing the segment's own strongest figure."""
-    f = segment.key_figures[0]
-    figure = f"{f.label} averages {fmt(f.mean, f.kind)} against {fmt(f.population_mean, f.kind)}"
-    return {
-        "summary": f"Kestrel words for segment {segment.id}: {figure} for the book.",
-        "traits": [figure],
-        "needs": ["Clear, fair costs"],
-        "products": [
-            {"product": m.product.id, "rationale": f"Fits because {figure}."}
-            for m in shelf.match(segment)[:2]
-        ],
-        "channels": ["Mobile app"],
-        "messages": ["A fair offer, clearly explained."],
-    }
+    return persona_answer(
+        shelf=shelf, segment=segment, summary=f"Kestrel words for segment {segment.id}"
+    )
 
 
 def queue_good(server: FakeLLM, context: RunContext, shelf: Shelf, *, delay: float = 0.0) -> None:

@@ -18,9 +18,8 @@ from narratives.llm import OpenAIWriter
 from narratives.personas import Persona
 from narratives.rules import RuleBasedWriter
 from narratives.shelf import Shelf
-from narratives.templates import fmt
 from testkit.llm_server import FakeLLM, Reply, answer, bad_request, segment_of
-from testkit.narratives_fixtures import run_profile
+from testkit.narratives_fixtures import persona_answer, run_profile
 
 ASKED = (0, 1, 2, 3)  # segment 4 is too small to send
 
@@ -46,19 +45,7 @@ def writer(server: FakeLLM, shelf: Shelf, clients: list[OpenAI], **options: Any)
 
 
 def persona_json(segment: SegmentContext, shelf: Shelf) -> dict[str, Any]:
-    f = segment.key_figures[0]
-    figure = f"{f.label} averages {fmt(f.mean, f.kind)} against {fmt(f.population_mean, f.kind)}"
-    return {
-        "summary": f"Segment {segment.id} in the model's words: {figure} for the book.",
-        "traits": [figure],
-        "needs": ["Clear, fair costs"],
-        "products": [
-            {"product": m.product.id, "rationale": f"Fits because {figure}."}
-            for m in shelf.match(segment)[:2]
-        ],
-        "channels": ["Mobile app"],
-        "messages": ["A fair offer, clearly explained."],
-    }
+    return persona_answer(segment, shelf, summary=f"Segment {segment.id} in the model's words")
 
 
 def answers(server: FakeLLM, run: RunContext, shelf: Shelf, *, fenced: bool = False) -> None:
