@@ -59,7 +59,7 @@ def llm_controls(context: RunContext, settings: LLMSettings, key: RunKey) -> Non
             disabled=not settings.enabled,
             help="Sends one request per segment: see the payload first."
             if settings.enabled
-            else "Needs an API key: enter one in the sidebar.",
+            else "Needs an LLM endpoint: enter a key in the sidebar, or set OPENAI_BASE_URL.",
         )
         # Only when the model wrote some of the personas shown: else they are rule-based.
         written = asked is not None and asked.label != RULE_BASED
