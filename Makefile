@@ -43,7 +43,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
 test: $(VENV)/.dev-installed chromium lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile  # two workers, a test file to each: module fixtures run once
 
 # Builds the wheel and runs the command line from it in a fresh venv outside the repository.
 wheel-check: $(VENV)/.uv-$(UV_VERSION)
