@@ -1,9 +1,9 @@
 """Card segmenter: the app. The sidebar's settings, the customers, then the page chosen.
 
-Reads top-down: the sidebar, the customer file (cached on its SHA-256), the run's key, then
-`st.navigation` over one page script per view in `card_segmenter/app/pages/`. The pages read
-this run's inputs from `card_segmenter.app.state`; all the work is in `segmenter` and
-`narratives`.
+Reads top-down: the sidebar, the customer file (cached on its SHA-256; its columns chosen in a
+mapping step first when their names do not match), the run's key, then `st.navigation` over one
+page script per view in `card_segmenter/app/pages/`. The pages read this run's inputs from
+`card_segmenter.app.state`; all the work is in `segmenter` and `narratives`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from card_segmenter.app import state
+from card_segmenter.app import columns, state
 from card_segmenter.app.widgets import MAX_UPLOAD_MB, TABLE_TYPES
 from narratives import LLMSettings, settings_from_env, settings_with_key
 from narratives.config import llm_status
+from narratives.templates import plain_markdown
 from segmenter.cluster.algorithms import ALGORITHMS
 from segmenter.cluster.selection import K_RANGE
 from segmenter.errors import InputError
@@ -77,19 +78,32 @@ with st.sidebar:
         st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed")
     )
     st.header("Narratives")
-    api_key = st.text_input(
-        "OpenAI API key",
-        type="password",
-        key="api_key",
-        help="Used for this session only: never stored, logged or shown. Without a key, "
-        "personas are rule-based and nothing leaves this server.",
-    )
+    typed_key = state.session_key()
+    if typed_key is None:
+        # The field is emptied as soon as a key is entered (`keep_key`): the key lives in
+        # this session's state only, never in the page sent to the browser.
+        st.text_input(
+            "OpenAI API key",
+            type="password",
+            key="api_key",
+            on_change=state.keep_key,
+            help="Used for this session only: never stored, logged or shown. Without a key, "
+            "personas are rule-based and nothing leaves this server.",
+        )
+    else:
+        st.button(
+            "Forget the API key",
+            key="forget_key",
+            on_click=state.forget_key,
+            icon=":material/key_off:",
+            help="A key is set for this session (not shown). Forget it to enter another.",
+        )
     try:
         from_env = settings_from_env()
     except InputError as error:
-        st.error(str(error))
+        st.error(plain_markdown(str(error)))
         from_env = LLMSettings()
-    settings = settings_with_key(from_env, typed=api_key, secret=state.secret_key())
+    settings = settings_with_key(from_env, typed=typed_key, secret=state.secret_key())
     st.caption(llm_status(settings))
 
 if upload is not None:
@@ -99,9 +113,10 @@ else:
 digest = state.sha256(data)
 
 try:
-    loaded = state.load(digest, name, data)
+    # Columns that cannot all be matched by name are chosen in a step of their own first.
+    loaded, run_digest, header = columns.customers(digest, name, data)
 except InputError as error:
-    st.error(f"This file cannot be used: {error}")
+    st.error(f"This file cannot be used: {plain_markdown(str(error))}")
     st.stop()
 
 if synthetic:
@@ -111,11 +126,11 @@ if synthetic:
     )
 
 key = state.RunKey(
-    digest=digest,
+    digest=run_digest,
     source=name,
     algorithm=algorithm,
     k=parse_k(str(k_choice)) if uses_k else None,  # "auto" -> None, as on the command line
     seed=seed,
 )
-state.publish(state.Inputs(loaded=loaded, key=key, settings=settings))
+state.publish(state.Inputs(loaded=loaded, key=key, settings=settings, header=header))
 page.run()

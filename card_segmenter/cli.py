@@ -66,10 +66,17 @@ def validate(
     columns_file: ColumnsOption = None,
 ) -> None:
     """Check a file and print its data-quality report; exit 2 when it cannot be used."""
+    from segmenter.ingest.batches import too_large_for_memory, validate_in_batches
+    from segmenter.ingest.limits import limits_from_env
     from segmenter.ingest.read import load_customers
 
-    loaded = load_customers(file, columns=_column_map(map_pairs, columns_file))
-    typer.echo(loaded.report.render())
+    limits = limits_from_env()
+    columns = _column_map(map_pairs, columns_file)
+    if too_large_for_memory(file, limits=limits):  # as `segment` would: batch by batch
+        report = validate_in_batches(file, columns=columns)
+    else:
+        report = load_customers(file, columns=columns, limits=limits).report
+    typer.echo(report.render())
 
 
 def _stderr_progress() -> Callable[[str], None]:
@@ -110,7 +117,7 @@ def segment(
         typer.Option(
             "--stream",
             help="Read a Parquet file in batches, fitting on a sample of 1,000,000 "
-            "(automatic above 20,000,000 rows).",
+            "(automatic above 20,000,000 rows, or SEGMENTER_MAX_CELLS cells).",
         ),
     ] = False,
     map_pairs: MapOption = None,
@@ -120,21 +127,23 @@ def segment(
     from segmenter.cluster.algorithms import get_algorithm
     from segmenter.explain.summary import run_summary
     from segmenter.explain.verdict import profile_verdict
+    from segmenter.ingest.limits import limits_from_env
     from segmenter.ingest.read import load_customers
     from segmenter.model.fitted import preload_skops
     from segmenter.pipeline import parse_k, run_segmentation, write_segmentation
-    from segmenter.streaming import STREAM_ROWS, parquet_rows, segment_streaming
+    from segmenter.streaming import parquet_rows, segment_streaming, too_large_for_memory
 
     method = get_algorithm(algorithm)  # refuse bad options before reading the file
     n_segments = parse_k(k)
     _check_seed(seed)
+    limits = limits_from_env()
     columns = _column_map(map_pairs, columns_file)
     preload_skops()  # model.skops is written last: import skops meanwhile
     progress = _stderr_progress()  # first used once the input is known to be usable
     rows = parquet_rows(file)
     if stream and rows is None:
         raise InputError(f"{file}: --stream reads Parquet files only")
-    if stream or (rows is not None and rows > STREAM_ROWS):
+    if stream or too_large_for_memory(file, limits=limits):
         profile = segment_streaming(
             file,
             out,
@@ -145,7 +154,7 @@ def segment(
             columns=columns,
         ).profile
     else:
-        frame = load_customers(file, columns=columns).frame
+        frame = load_customers(file, columns=columns, limits=limits).frame
         run = run_segmentation(
             frame, algorithm=algorithm, k=n_segments, seed=seed, progress=progress,
             source=str(file),
@@ -176,12 +185,14 @@ def compare(
 ) -> None:
     """Run every algorithm at one k: write comparison.csv and agreement.csv into DIR."""
     from segmenter.comparison import run_comparison, write_comparison
+    from segmenter.ingest.limits import limits_from_env
     from segmenter.ingest.read import load_customers
     from segmenter.pipeline import parse_k
 
     n_segments = parse_k(k)
     progress = _stderr_progress()
-    frame = load_customers(file, columns=_column_map(map_pairs, columns_file)).frame
+    columns = _column_map(map_pairs, columns_file)
+    frame = load_customers(file, columns=columns, limits=limits_from_env()).frame
     run = run_comparison(frame, k=n_segments, progress=progress, source=str(file))
     write_comparison(run, out)
     if run.note:
@@ -204,6 +215,7 @@ def score(
     from threadpoolctl import threadpool_limits
 
     from segmenter.files import atomic_write, write_csv
+    from segmenter.ingest.limits import limits_from_env
     from segmenter.ingest.read import load_customers
     from segmenter.model.fitted import load_model
     from segmenter.model.fitted import score as score_customers
@@ -212,7 +224,8 @@ def score(
         raise InputError(f"--out {out}: write a .csv or a .parquet file")
     saved = load_model(model)
     progress = _stderr_progress()
-    frame = load_customers(file, columns=_column_map(map_pairs, columns_file)).frame
+    columns = _column_map(map_pairs, columns_file)
+    frame = load_customers(file, columns=columns, limits=limits_from_env()).frame
     progress(f"scoring {frame.height:,} customers")
     with threadpool_limits(limits=1):
         table = score_customers(saved, frame)
@@ -270,11 +283,13 @@ def brief(
     from narratives.llm import OpenAIWriter
     from narratives.shelf import DEFAULT_SHELF, load_shelf
     from narratives.templates import use_prompt_folder
+    from narratives.usage import cost_text
 
     shelf = load_shelf(shelf_file or DEFAULT_SHELF)
     use_prompt_folder(prompts)
+    settings = settings_from_env()
     writer = build_writer(
-        settings_from_env(), shelf=shelf, offline=offline, cache_dir=out.parent / "llm-cache"
+        settings, shelf=shelf, offline=offline, cache_dir=out.parent / "llm-cache"
     )
     if isinstance(writer, OpenAIWriter):  # a line on stderr as each segment's answer is checked
         progress = _stderr_progress()
@@ -283,8 +298,11 @@ def brief(
             + ("written by the model" if p.source == "llm" else "rule-based")
             + f" ({p.tokens_in:,} tokens in, {p.tokens_out:,} out)"
         )
-    done = write_brief(run_dir, out, writer=writer, shelf=shelf)
+    done = write_brief(run_dir, out, writer=writer, shelf=shelf, price=settings.price)
     typer.echo(f"Narratives: {done.narratives}")
+    if done.audit.llm_estimated_cost is not None:
+        cost = cost_text(done.audit.llm_estimated_cost, done.audit.llm_cost_currency or "")
+        typer.echo(f"Estimated LLM cost: {cost} (at {done.audit.llm_price})")
     if done.narratives_note:
         typer.echo(done.narratives_note)
     for section in done.fallbacks:

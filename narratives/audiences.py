@@ -22,7 +22,9 @@ def read_assignments(path: Path) -> pl.DataFrame:
     try:
         frame = pl.read_csv(path, schema_overrides={"customer_id": pl.String, "segment": pl.Int64})
     except (pl.exceptions.PolarsError, OSError) as error:
-        raise InputError(f"{path}: cannot be read as assignments ({error})") from error
+        raise InputError(
+            f"{path}: not a readable assignments file (is it the one `segmenter segment` wrote?)"
+        ) from error
     missing = [c for c in ASSIGNMENT_COLUMNS if c not in frame.columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}")

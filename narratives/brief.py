@@ -16,6 +16,7 @@ from narratives.context import MIN_SEGMENT_SIZE, RunContext, SegmentContext, bui
 from narratives.personas import Persona, PersonaWriter, authorship, fell_back
 from narratives.shelf import Shelf
 from narratives.templates import render, templates_hash
+from narratives.usage import Price
 from segmenter.errors import InputError
 from segmenter.explain.vocabulary import default_vocabulary
 from segmenter.files import write_all
@@ -40,6 +41,9 @@ class Audit(BaseModel):
     narratives_model: str | None  # the LLM's name; None for rule-based narratives
     llm_tokens_in: int = 0  # summed from the answers' `usage`, every segment and attempt
     llm_tokens_out: int = 0
+    llm_price: str | None = None  # the price setting the cost was estimated at
+    llm_estimated_cost: float | None = None
+    llm_cost_currency: str | None = None
 
 
 class Section(BaseModel):
@@ -115,9 +119,13 @@ def write_brief(
     writer: PersonaWriter,
     shelf: Shelf,
     min_size: int = MIN_SEGMENT_SIZE,
+    price: Price | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Brief:
-    """Write the brief to `out`, with brief.json and audiences/segment-<id>.csv beside it."""
+    """Write the brief to `out`, with brief.json and audiences/segment-<id>.csv beside it.
+
+    With a `price`, the audit estimates what the LLM's tokens cost.
+    """
     run_dir, out = Path(run_dir), Path(out)
     suffix = out.suffix.lower()
     if suffix not in BRIEF_TEMPLATES:
@@ -130,6 +138,8 @@ def write_brief(
     personas = {p.segment_id: p for p in written}
     credit = authorship(written, model=writer.label, endpoint=writer.endpoint)
     out.parent.mkdir(parents=True, exist_ok=True)
+    tokens_in, tokens_out = sum(p.tokens_in for p in written), sum(p.tokens_out for p in written)
+    priced = price if tokens_in or tokens_out else None
     counts = write_audiences(assignments, context, out.parent / "audiences")
     brief = Brief(
         generated_at=clock(),
@@ -156,8 +166,12 @@ def write_brief(
             shelf_sha256=shelf.sha256,
             vocabulary_sha256=default_vocabulary().sha256,
             narratives_model=credit.model,
-            llm_tokens_in=sum(p.tokens_in for p in written),
-            llm_tokens_out=sum(p.tokens_out for p in written),
+            llm_tokens_in=tokens_in,
+            llm_tokens_out=tokens_out,
+            # Tokens are paid for whether or not their answers were accepted.
+            llm_price=str(price) if priced else None,
+            llm_estimated_cost=round(priced.cost(tokens_in, tokens_out), 8) if priced else None,
+            llm_cost_currency=priced.currency if priced else None,
         ),
     )
     # Both rendered before either replaces an old file: no brief.json of one run beside the

@@ -15,6 +15,7 @@ from narratives.llm import DEFAULT_BASE_URL, DEFAULT_CONCURRENCY, OpenAIWriter, 
 from narratives.personas import PersonaWriter
 from narratives.rules import RuleBasedWriter
 from narratives.shelf import Shelf
+from narratives.usage import Price, parse_price
 from segmenter.errors import InputError
 
 __all__ = [
@@ -50,6 +51,7 @@ class LLMSettings:
     azure_endpoint: str | None = None
     api_version: str | None = None
     off: bool = False
+    price: Price | None = None  # per million tokens: turns the tokens used into a cost
 
     @property
     def enabled(self) -> bool:
@@ -79,7 +81,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> LLMSettings:
     """The LLM settings from the environment, the one place they are read.
 
     OPENAI_API_KEY, OPENAI_BASE_URL, SEGMENTER_LLM_MODEL, SEGMENTER_LLM_BUDGET_SECONDS,
-    SEGMENTER_LLM_CONCURRENCY, SEGMENTER_LLM=off; for Azure OpenAI: AZURE_OPENAI_ENDPOINT,
+    SEGMENTER_LLM_CONCURRENCY, SEGMENTER_LLM_PRICE ("IN/OUT [CURRENCY]" per million tokens),
+    SEGMENTER_LLM=off; for Azure OpenAI: AZURE_OPENAI_ENDPOINT,
     AZURE_OPENAI_API_KEY, OPENAI_API_VERSION and AZURE_OPENAI_DEPLOYMENT (or the model name).
     """
     env = os.environ if environ is None else environ
@@ -109,6 +112,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> LLMSettings:
         azure_endpoint=azure,
         api_version=get("OPENAI_API_VERSION") if azure else None,
         off=switch == "off",
+        price=parse_price(price) if (price := get("SEGMENTER_LLM_PRICE")) else None,
     )
 
 
@@ -137,9 +141,17 @@ def llm_status(settings: LLMSettings) -> str:
 
 
 def build_writer(
-    settings: LLMSettings, *, shelf: Shelf, offline: bool = False, cache_dir: Path | None = None
+    settings: LLMSettings,
+    *,
+    shelf: Shelf,
+    offline: bool = False,
+    cache_dir: Path | None = None,
+    reuse: bool = True,
 ) -> PersonaWriter:
-    """The rule-based writer offline or with no endpoint, else the OpenAI writer falling back."""
+    """The rule-based writer offline or with no endpoint, else the OpenAI writer falling back.
+
+    With `cache_dir`, accepted answers are kept there and reused unless `reuse` is False.
+    """
     rules = RuleBasedWriter(shelf)
     if offline or not settings.enabled:
         return rules
@@ -159,4 +171,5 @@ def build_writer(
         max_retries=MAX_RETRIES,
         concurrency=settings.concurrency,
         cache=AnswerCache(cache_dir) if cache_dir is not None else None,
+        reuse=reuse,
     )

@@ -19,6 +19,7 @@ from narratives.brief import render_brief, write_brief
 from narratives.context import RunContext
 from narratives.personas import Persona
 from narratives.shelf import Shelf
+from narratives.usage import Price
 from segmenter.pipeline import Segmentation, write_segmentation
 
 __all__ = ["Audience", "ExportFiles", "FixedPersonas", "export_files", "zip_files"]
@@ -89,6 +90,7 @@ def export_files(
     narratives: str,
     shelf: Shelf,
     endpoint: str | None = None,
+    price: Price | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ExportFiles:
     """The run's files, the brief (Markdown, HTML, JSON) and the audience lists, in memory."""
@@ -96,7 +98,9 @@ def export_files(
         root = Path(tmp)
         write_segmentation(run, root)
         writer = FixedPersonas(personas, label=narratives, endpoint=endpoint)
-        brief = write_brief(root, root / BRIEF_MD, writer=writer, shelf=shelf, clock=clock)
+        brief = write_brief(
+            root, root / BRIEF_MD, writer=writer, shelf=shelf, price=price, clock=clock
+        )
         (root / BRIEF_HTML).write_text(render_brief(brief, suffix=".html"), encoding="utf-8")
         paths = sorted(p for p in root.rglob("*") if p.is_file())
         files = {p.relative_to(root).as_posix(): p.read_bytes() for p in paths}

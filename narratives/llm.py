@@ -148,6 +148,7 @@ class OpenAIWriter:
         seed: int = 0,
         cache: AnswerCache | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        reuse: bool = True,
     ) -> None:
         self.client = client
         self.model = model
@@ -157,6 +158,7 @@ class OpenAIWriter:
         self.max_retries = max_retries
         self.seed = seed
         self.cache = cache
+        self.reuse = reuse  # False: ask afresh, storing the new answers over the cached ones
         self.concurrency = max(1, concurrency)
         self.accepts = Accepts()  # what this endpoint and model take, learned as the run goes
         # Told about each persona as its answer is checked (from the request's thread): the
@@ -203,6 +205,23 @@ class OpenAIWriter:
                 log.warning("segment %d: %s; using the rule-based persona", segment.id, reason)
                 personas[segment.id] = self.fallback.persona(segment, context, reason=reason)
         return [personas[s.id] for s in context.segments]
+
+    def requests_to_send(self, context: RunContext) -> int:
+        """How many segments `write` would ask the server about: the described segments whose
+        accepted answer is not already in the cache (or all of them, asking afresh)."""
+        return sum(
+            1
+            for segment in context.segments
+            if not segment.coarse
+            and self._cached(self._key(self.request(segment, context))) is None
+        )
+
+    def _key(self, payload: dict[str, Any]) -> str:
+        # The endpoint is part of the key: two servers serving a model of one name differ.
+        return request_key({**payload, "endpoint": str(self.client.base_url)})
+
+    def _cached(self, key: str) -> str | None:
+        return self.cache.get(key) if self.cache is not None and self.reuse else None
 
     def _in_slot(
         self, segment: SegmentContext, context: RunContext, deadline: float, slot: float
@@ -255,7 +274,7 @@ class OpenAIWriter:
         self, payload: dict[str, Any], key: str, deadline: float, used: list[int]
     ) -> tuple[str | None, bool]:
         """The answer's text and whether it came from the cache; its tokens are added to used."""
-        cached = self.cache.get(key) if self.cache else None
+        cached = self._cached(key)
         if cached is not None:
             return cached, True
         for _ in range(NEGOTIABLE + 1):  # each refusal steps down once, then it must work
@@ -294,8 +313,7 @@ class OpenAIWriter:
 
     def _persona(self, segment: SegmentContext, context: RunContext, deadline: float) -> Persona:
         payload = self.request(segment, context)
-        # The endpoint is part of the key: two servers serving a model of one name differ.
-        key = request_key({**payload, "endpoint": str(self.client.base_url)})
+        key = self._key(payload)
         matches = self._matches(segment)
         reason, asked_again = "", False
         used = [0, 0]  # tokens in and out, over every answer for this segment

@@ -24,6 +24,7 @@ from jinja2 import (
     select_autoescape,
 )
 
+from narratives.usage import cost_text
 from segmenter.errors import InputError
 from segmenter.explain.vocabulary import Units, default_vocabulary
 
@@ -42,6 +43,12 @@ __all__ = [
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
 _own_prompts: list[Path] = []  # the bank's folder, read before PROMPTS_DIR; set at the edge
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+# What makes a link or an image of bracketed text: "](" inline, "][" by reference, "]:" a
+# definition; and a backslash, which would unescape the escape. "[1]" stays as written.
+_LINK_MAKERS = re.compile(r"(\\|\](?=[(\[:]))")
+_BLOCK_START = re.compile(r"^(\d{0,9})([#>+*=_-]|(?<=\d)[.)])")
+_AUTOLINK = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*:/|www\.|[-.+\w]@)")
+_JOINER = "\u2060"  # WORD JOINER: invisible, and breaks no line
 
 # How a figure of each kind reads: money in whole units, shares as percentages; the currency
 # and the unit of tenure come from the vocabulary's [units].
@@ -95,9 +102,23 @@ def _thousands(value: int) -> str:
 
 
 def _md(text: str) -> str:
-    # Untrusted text in Markdown: no raw HTML (a "<" that opens a tag or comment) and no line
-    # breaks that start new blocks; "rate < 10%" stays readable.
-    return _TAG_OPEN.sub("&lt;", " ".join(str(text).split()))
+    # Untrusted text in Markdown: no raw HTML (a "<" that opens a tag or comment), no link or
+    # image (see _LINK_MAKERS; bare URLs and e-mail addresses broken for autolinking
+    # renderers) and no line breaks that start new blocks; "rate < 10%" stays readable.
+    text = _LINK_MAKERS.sub(r"\\\1", " ".join(str(text).split()))
+    # Nor a block of its own where it starts a line: a heading, quote, list or rule.
+    text = _BLOCK_START.sub(lambda m: m[1] + "\\" + m[2], text)
+    return _TAG_OPEN.sub("&lt;", no_autolinks(text))
+
+
+def no_autolinks(text: str) -> str:
+    """The text with an invisible word joiner in every bare URL ("http://", "www.") and e-mail
+    address, so that no renderer (GitHub's, Streamlit's) makes a link of it.
+
+    Backslash escapes do not do this: autolinking renderers find URLs in the text after the
+    escapes are read.
+    """
+    return _AUTOLINK.sub(lambda m: m.group(0)[:-1] + _JOINER + m.group(0)[-1], text)
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>$~:.-])")
@@ -106,7 +127,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>$~:.-])")
 def plain_markdown(text: str) -> str:
     """Text shown through a Markdown renderer exactly as written: every Markdown character
     escaped, so no link, image, heading or formula ("$1 ... $2") is made from it."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", no_autolinks(" ".join(str(text).split())))
 
 
 def capitalize_first(text: str) -> str:
@@ -144,6 +165,7 @@ def environment() -> Environment:
         thousands=_thousands,
         md=_md,
         md_cell=_md_cell,
+        cost=cost_text,
     )
     return env
 

@@ -15,6 +15,7 @@ import polars as pl
 from segmenter.cluster.selection import K_RANGE
 from segmenter.comparison import ComparisonRun, run_comparison, write_comparison
 from segmenter.ingest import read
+from segmenter.ingest.limits import limits_from_env
 from segmenter.ingest.quality import LoadedCustomers
 from segmenter.model import fitted
 from segmenter.model.fitted import SegmentModel
@@ -36,8 +37,11 @@ def _source(customers: Customers) -> str:
 
 
 def load_customers(path: PathLike) -> LoadedCustomers:
-    """Read, map and check a CSV, Parquet or Excel file: `.frame` and its quality `.report`."""
-    return read.load_customers(Path(path))
+    """Read, map and check a CSV, Parquet or Excel file: `.frame` and its quality `.report`.
+
+    Reading is bounded by the SEGMENTER_MAX_* limits of the environment (see ingest.limits).
+    """
+    return read.load_customers(Path(path), limits=limits_from_env())
 
 
 def segment(

@@ -10,16 +10,18 @@ Two passes over the file, a batch of `BATCH_ROWS` rows at a time:
 Memory stays bounded by a batch and the sample, whatever the number of rows. Each batch is
 validated on its own, so exact duplicates are only found within a batch.
 
-`segmenter segment FILE.parquet --out DIR` streams on its own above `STREAM_ROWS` rows, and
-with `--stream` for any Parquet file.
+`segmenter segment FILE.parquet --out DIR` streams on its own above `STREAM_ROWS` rows or when
+the file holds more cells than the in-memory read allows (`ReadLimits.max_cells`), and with
+`--stream` for any Parquet file (see ingest.batches, where `segmenter validate` checks such a
+file batch by batch).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import numpy as np
 import polars as pl
@@ -27,9 +29,17 @@ from threadpoolctl import threadpool_limits
 
 from segmenter.cluster.evaluation import relabel
 from segmenter.cluster.features import transform_in_chunks
-from segmenter.errors import InputError
 from segmenter.files import atomic_write, neutralise, write_bytes, write_text
+from segmenter.ingest.batches import (
+    BATCH_ROWS,
+    STREAM_ROWS,
+    iter_batches,
+    open_parquet,
+    parquet_rows,
+    too_large_for_memory,
+)
 from segmenter.ingest.quality import clean_table
+from segmenter.ingest.raw import RawTable
 from segmenter.ingest.schema import ID_COLUMN
 from segmenter.model.fitted import segment_names
 from segmenter.pipeline import Segmentation, run_segmentation
@@ -45,12 +55,10 @@ __all__ = [
     "iter_batches",
     "parquet_rows",
     "segment_streaming",
+    "too_large_for_memory",
 ]
 
-BATCH_ROWS = 1 << 20
 SAMPLE_ROWS = 1_000_000
-# Above this many rows a Parquet file is streamed: a frame of it would not fit in memory.
-STREAM_ROWS = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -62,37 +70,11 @@ class StreamedRun:
     rows_assigned: int
 
 
-def iter_batches(path: Path, *, batch_rows: int = BATCH_ROWS) -> Iterator[pl.DataFrame]:
-    """The file's rows as raw frames of at most `batch_rows` rows, in file order."""
-    for batch in _open(path).iter_batches(batch_size=batch_rows):
-        yield pl.from_arrow(batch)  # type: ignore[misc]
-
-
-def parquet_rows(path: Path) -> int | None:
-    """The number of rows of a Parquet file, from its footer; None for any other file."""
-    try:
-        with path.open("rb") as handle:
-            if handle.read(4) != b"PAR1":
-                return None
-    except OSError:
-        return None  # the ordinary reader says what is wrong with the path
-    return int(_open(path).metadata.num_rows)
-
-
-def _open(path: Path) -> Any:
-    import pyarrow.parquet as pq
-
-    try:
-        return pq.ParquetFile(path)
-    except (OSError, ValueError) as error:  # pyarrow's ArrowInvalid is a ValueError
-        raise InputError(f"{path}: not a readable Parquet file ({error})") from error
-
-
-def _clean(raw: pl.DataFrame, source: str, columns: Mapping[str, str] | None) -> pl.DataFrame:
-    from segmenter.ingest.raw import RawTable
-
+def _clean(
+    raw: pl.DataFrame, source: str, columns: Mapping[str, str] | None, *, first_row: int = 2
+) -> pl.DataFrame:
     table = RawTable(frame=raw, source=source, format="parquet")
-    return clean_table(table, columns=columns).frame
+    return clean_table(table, columns=columns, first_row=first_row).frame
 
 
 def draw_sample(
@@ -104,7 +86,7 @@ def draw_sample(
     columns: Mapping[str, str] | None = None,
 ) -> tuple[pl.DataFrame, int]:
     """A seeded uniform sample of `size` cleaned customers, and the number of rows read."""
-    n_rows = _open(path).metadata.num_rows
+    n_rows = open_parquet(path).metadata.num_rows
     wanted = sample_rows(n_rows, size, seed=seed, purpose=Purpose.FIT)
     parts: list[pl.DataFrame] = []
     offset = 0
@@ -169,9 +151,12 @@ def _assign_all(
     model = run.model
     counts: dict[int, int] = {}
     assigned = 0
+    rows_before = 0
     with threadpool_limits(limits=1), atomic_write(target) as handle:
         for index, raw in enumerate(iter_batches(path, batch_rows=batch_rows)):
-            frame = _clean(raw, str(path), columns)
+            # Rows numbered through the file: ids made for a file without any are unique.
+            frame = _clean(raw, str(path), columns, first_row=rows_before + 2)
+            rows_before += raw.height
             X = transform_in_chunks(model.pipeline[:-1], frame)
             predicted = np.asarray(model.pipeline[-1].predict(X), dtype=np.int64)
             ids = relabel(predicted, model.label_map)

@@ -8,6 +8,7 @@ per caller), the uploaded model with `st.cache_resource` (one shared, read-only 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,10 +20,14 @@ import streamlit as st
 
 from narratives import LLMSettings, Persona, RuleBasedWriter, RunContext, Shelf, load_shelf
 from narratives.export import ExportFiles, export_files
+from narratives.templates import plain_markdown
+from narratives.usage import Price
 from segmenter.charts import data as chart_data
 from segmenter.cluster.algorithms import ALGORITHMS
 from segmenter.comparison import run_comparison
 from segmenter.errors import InputError
+from segmenter.ingest.candidates import ColumnChoices, column_choices
+from segmenter.ingest.limits import limits_from_env
 from segmenter.ingest.quality import LoadedCustomers, clean_table
 from segmenter.ingest.read import parse_table
 from segmenter.model.fitted import SegmentModel, score
@@ -31,6 +36,10 @@ from segmenter.pipeline import Segmentation, run_segmentation
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_customers.csv"
 _INPUTS = "inputs"  # session state: this run's Inputs, set by streamlit_app.py for the page
+_KEY = "llm_key"  # session state: the API key typed in this session (never in a widget)
+_COLUMNS = "column_maps"  # session state: header key -> the column map the user chose for it
+_DRAFTS = "column_drafts"  # session state: header key -> a choice to make again (ColumnDraft)
+ColumnMap = tuple[tuple[str, str], ...]  # (file column, product column) pairs: a cache key
 
 
 class RunKey(NamedTuple):
@@ -55,6 +64,14 @@ class Inputs:
     loaded: LoadedCustomers
     key: RunKey
     settings: LLMSettings
+    header: str | None = None  # the file header's key, when the user chose its columns
+
+
+class ColumnDraft(NamedTuple):
+    """A choice of columns to make again: as it was (product column -> file column), and why."""
+
+    choice: dict[str, str]
+    refusal: str | None  # the checks' refusal, or None when the user asked to change it
 
 
 def publish(inputs: Inputs) -> None:
@@ -70,6 +87,60 @@ def current() -> Inputs:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def keep_key() -> None:
+    """Move a key typed in the sidebar out of its field into this session's state.
+
+    A callback, run before the page is drawn: the field is drawn again empty, so the key is
+    never part of the page's HTML.
+    """
+    typed = str(st.session_state.get("api_key", "")).strip()
+    st.session_state["api_key"] = ""
+    if typed:
+        st.session_state[_KEY] = typed
+
+
+def forget_key() -> None:
+    st.session_state.pop(_KEY, None)
+
+
+def session_key() -> str | None:
+    """The key typed in this session, if any."""
+    key: str | None = st.session_state.get(_KEY)
+    return key
+
+
+def column_map(header: str) -> dict[str, str] | None:
+    """The columns the user chose in this session for files with this header, if any."""
+    found: dict[str, str] | None = st.session_state.get(_COLUMNS, {}).get(header)
+    return found
+
+
+def keep_column_map(header: str, columns: dict[str, str]) -> None:
+    """Remember a column map for files with this header, for the rest of the session."""
+    st.session_state.setdefault(_COLUMNS, {})[header] = columns
+    st.session_state.get(_DRAFTS, {}).pop(header, None)
+
+
+def redo_column_map(header: str, *, refusal: str | None = None) -> None:
+    """Forget the column map of this header, keeping it as the draft of the next choice."""
+    columns = st.session_state.get(_COLUMNS, {}).pop(header, None) or {}
+    draft_column_map(header, {v: k for k, v in columns.items()}, refusal=refusal)
+
+
+def draft_column_map(header: str, choice: dict[str, str], *, refusal: str | None) -> None:
+    st.session_state.setdefault(_DRAFTS, {})[header] = ColumnDraft(choice, refusal)
+
+
+def column_draft(header: str) -> ColumnDraft | None:
+    draft: ColumnDraft | None = st.session_state.get(_DRAFTS, {}).get(header)
+    return draft
+
+
+def run_digest(digest: str, columns: ColumnMap) -> str:
+    """The data's digest, or with a column map the digest of both: what a run is cached on."""
+    return sha256(f"{digest}\n{json.dumps(columns)}".encode()) if columns else digest
 
 
 def secret_key() -> str | None:
@@ -93,9 +164,17 @@ def progress(label: str) -> Iterator[Callable[[str], None]]:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def load(digest: str, name: str, _data: bytes) -> LoadedCustomers:
+def load_or_ask(
+    digest: str, name: str, _data: bytes, columns: ColumnMap = ()
+) -> LoadedCustomers | ColumnChoices:
+    """The customers, or, when the file's columns cannot all be matched by name but could be
+    chosen among its other columns, what to ask for."""
     with progress(f"Reading and checking {name}"):
-        return clean_table(parse_table(_data, name=name))
+        raw = parse_table(_data, name=name, limits=limits_from_env())
+        choices = column_choices(raw.frame, given=dict(columns), source=name)
+        if choices.missing and choices.can_be_mapped:
+            return choices
+        return clean_table(raw, columns=dict(columns) or None)  # refuses too few columns
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -116,7 +195,7 @@ def current_run(inputs: Inputs) -> Segmentation | None:
     try:
         run = segment(inputs.key, inputs.loaded.frame)
     except InputError as error:
-        st.error(f"These customers cannot be segmented this way: {error}")
+        st.error(f"These customers cannot be segmented this way: {plain_markdown(str(error))}")
         return None
     if run.profile.k_selection is not None:  # kept to weigh a k set by hand later
         st.session_state.setdefault("k_choices", {})[inputs.key] = run.profile.k_selection
@@ -164,8 +243,11 @@ def export(
     _personas: list[Persona],
     _label: str,
     _endpoint: str | None,
+    price: Price | None,
 ) -> ExportFiles:
-    return export_files(_run, _personas, narratives=_label, endpoint=_endpoint, shelf=shelf())
+    return export_files(
+        _run, _personas, narratives=_label, endpoint=_endpoint, shelf=shelf(), price=price
+    )
 
 
 @st.cache_resource(show_spinner="Reading the model...", max_entries=4)

@@ -1,10 +1,13 @@
-"""Which API key the app uses: the one typed in, else the environment's, else Streamlit's secret."""
+"""Which API key the app uses (the one typed in, else the environment's, else Streamlit's
+secret), and the price that turns tokens into an estimated cost."""
 
 from __future__ import annotations
 
 import pytest
 
-from narratives.config import LLMSettings, settings_with_key
+from narratives.config import LLMSettings, settings_from_env, settings_with_key
+from narratives.usage import Price, requests_sentence, usage_sentence
+from segmenter.errors import InputError
 
 ENV = LLMSettings(api_key="sk-env", base_url="http://127.0.0.1:11434/v1", model="llama3.1")
 NONE = LLMSettings()
@@ -39,3 +42,39 @@ def test_only_the_key_changes() -> None:
         ENV.budget_s,
     )
     assert "sk-typed" not in repr(resolved)
+
+
+@pytest.mark.parametrize(
+    ("text", "price"),
+    [
+        ("0.15/0.60", Price(0.15, 0.60, "USD")),
+        (" 2.5 / 10 eur ", Price(2.5, 10.0, "EUR")),
+        ("0/0", Price(0.0, 0.0, "USD")),
+    ],
+)
+def test_a_price_per_million_tokens_is_read(text: str, price: Price) -> None:
+    assert settings_from_env({"SEGMENTER_LLM_PRICE": text}).price == price
+
+
+@pytest.mark.parametrize("text", ["0.15", "cheap", "-1/2", "1/2/3", "nan/1", "1/2 dollars"])
+def test_a_price_that_cannot_be_read_is_refused_with_the_form_to_use(text: str) -> None:
+    with pytest.raises(InputError, match=r"SEGMENTER_LLM_PRICE must be .*'0\.15/0\.60'"):
+        settings_from_env({"SEGMENTER_LLM_PRICE": text})
+
+
+def test_usage_and_requests_read_as_sentences() -> None:
+    price = Price(0.15, 0.60)
+    assert usage_sentence(
+        model="gpt-4o-mini", requests=4, tokens_in=4550, tokens_out=1194, price=price
+    ) == ("4 requests sent to gpt-4o-mini; tokens: 4,550 in, 1,194 out; estimated cost USD 0.0014.")
+    assert usage_sentence(model="m", requests=1, tokens_in=0, tokens_out=0, price=None) == (
+        "1 request sent to m; tokens: 0 in, 0 out."
+    )
+    assert requests_sentence(4, 4) == "A click sends 4 requests."
+    assert requests_sentence(1, 3) == (
+        "A click sends 1 request; 2 segments reuse an answer already given."
+    )
+    assert (
+        requests_sentence(0, 1)
+        == "A click sends 0 requests; 1 segment reuses an answer already given."
+    )

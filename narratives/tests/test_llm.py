@@ -259,6 +259,25 @@ def test_answers_are_cached_on_disk(
     assert sum(p.source == "llm" for p in personas) == 4
 
 
+def test_the_requests_a_write_would_send_are_counted_before_it_sends_them(
+    server: FakeLLM, context: RunContext, shelf: Shelf, make_writer: MakeWriter, tmp_path: Path
+) -> None:
+    cache = AnswerCache(tmp_path / "cache")
+    writer = make_writer(server.base_url, cache=cache)
+    described = sum(not s.coarse for s in context.segments)
+    assert writer.requests_to_send(context) == described
+    assert server.requests == []  # counting sends nothing
+    queue_good(server, context, shelf)
+    writer.write(context)
+    assert (writer.requests_to_send(context), len(server.requests)) == (0, described)
+    # Asked afresh: every segment is sent again, and the new answers replace the old.
+    writer.reuse = False
+    assert writer.requests_to_send(context) == described
+    queue_good(server, context, shelf)
+    writer.write(context)
+    assert len(server.requests) == 2 * described
+
+
 def test_brief_from_the_llm_carries_its_words_and_leaks_nothing(
     server: FakeLLM, context: RunContext, shelf: Shelf, make_writer: MakeWriter, tmp_path: Path
 ) -> None:

@@ -261,11 +261,18 @@ def test_the_brief_audit_counts_the_tokens_the_servers_report(
             "total_tokens": prompt + completion,
         }
         server.queue(sid, Reply(reply.status, json.dumps(body), reply.headers))
-    env = {"OPENAI_BASE_URL": server.base_url, "SEGMENTER_LLM_MODEL": "local-model"}
+    env = {
+        "OPENAI_BASE_URL": server.base_url,
+        "SEGMENTER_LLM_MODEL": "local-model",
+        "SEGMENTER_LLM_PRICE": "0.15/0.60",
+    }
     _, brief = brief_from(env, tmp_path)
+    # (4,550 x 0.15 + 1,194 x 0.60) / 1,000,000
+    assert "- Estimated LLM cost: USD 0.0014 (at USD 0.15 in and 0.6 out per million" in brief
     assert "- LLM tokens: 4,550 in, 1,194 out (segment 0: 1,200 in, 310 out; " in brief
     assert "segment 3: 1,010 in, 299 out)" in brief
     from narratives.brief import Brief
 
     audit = Brief.model_validate_json((tmp_path / "brief.json").read_text("utf-8")).audit
     assert (audit.llm_tokens_in, audit.llm_tokens_out) == (4550, 1194)
+    assert audit.llm_estimated_cost == pytest.approx(0.0013989)

@@ -569,3 +569,35 @@ def test_the_shelf_and_the_rules_never_use_the_pressure_wording_they_refuse(shel
         for persona in RuleBasedWriter(shelf).write(build_context(profile)):
             text = " ".join([persona.summary, *persona.traits, *persona.needs, *persona.messages])
             assert _pressure(text, shelf.pressure_wording) is None, persona.segment_id
+
+
+HOSTILE_TEXT = (
+    "![beacon](http://attacker.example/b.png) [click](https://attacker.example) "
+    "<img src=x onerror=alert(1)> www.attacker.example mail@attacker.example"
+)
+
+
+@pytest.mark.parametrize("name", ["md", "md_cell"])
+def test_text_in_a_markdown_brief_makes_no_link_image_or_tag(name: str) -> None:
+    from markdown_it import MarkdownIt
+
+    from narratives.templates import environment
+
+    escaped = environment().filters[name](HOSTILE_TEXT + " rate < 10%")
+    html = MarkdownIt("commonmark").render(escaped)
+    assert ("<a " not in html, "<img" not in html) == (True, True), html
+    # Read as text, it says what it said (the escapes are Markdown's own backslashes).
+    assert ("rate &lt; 10%" in html, "attacker.example" in html) == (True, True), html
+    # Nothing an autolinking renderer (GitHub's, Streamlit's) finds in the text read either.
+    assert [bare for bare in ("http://", "https://", "www.", "mail@") if bare in html] == []
+
+
+def test_plain_markdown_shows_text_as_written() -> None:
+    from markdown_it import MarkdownIt
+
+    from narratives.templates import plain_markdown
+
+    html = MarkdownIt("commonmark").render(plain_markdown(HOSTILE_TEXT))
+    assert ("<a " not in html, "<img" not in html) == (True, True), html
+    assert "![beacon](http:\u2060//attacker.example/b.png)" in html
+    assert [bare for bare in ("http://", "https://", "www.", "mail@") if bare in html] == []

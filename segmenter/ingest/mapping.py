@@ -26,7 +26,16 @@ from segmenter.ingest.schema import (
 )
 from segmenter.settings_file import read_settings
 
-__all__ = ["ColumnMapping", "close_candidates", "map_columns", "parse_map", "read_column_map"]
+__all__ = [
+    "CLOSE_NAME",
+    "ColumnMapping",
+    "close_candidates",
+    "map_columns",
+    "match_columns",
+    "name_similarity",
+    "parse_map",
+    "read_column_map",
+]
 
 _FOUND_SHOWN = 25
 _LOOKUP: dict[str, str] = {
@@ -34,6 +43,7 @@ _LOOKUP: dict[str, str] = {
     for canonical in CANONICAL_COLUMNS
     for alias in aliases(canonical)
 }
+CLOSE_NAME = 0.5  # names at least this alike are offered as the closest ones
 _MIN_ABBREVIATION = 3  # 'pur' for purchases, 'freq' for frequency; never one or two letters
 
 
@@ -81,16 +91,21 @@ def _close_to(column: str) -> set[str]:
     }
 
 
+def name_similarity(canonical: str, column: str) -> float:
+    """How alike a column's name is to a canonical column's spellings: 0 to 1, 1 the same."""
+    key = normalise_name(column)
+    return max(
+        difflib.SequenceMatcher(None, normalise_name(alias), key).ratio()
+        for alias in aliases(canonical)
+    )
+
+
 def close_candidates(missing: str, columns: Sequence[str], *, n: int = 3) -> list[str]:
     """The file's columns most like a missing column's name, closest first."""
     names = {normalise_name(c): c for c in columns}
-    wanted = [normalise_name(a) for a in aliases(missing)]
-    scored = {
-        column: max(difflib.SequenceMatcher(None, w, key).ratio() for w in wanted)
-        for key, column in names.items()
-    }
+    scored = {column: name_similarity(missing, column) for column in names.values()}
     ranked = sorted(scored, key=lambda c: (-scored[c], columns.index(c)))
-    return [c for c in ranked if scored[c] >= 0.5][:n]
+    return [c for c in ranked if scored[c] >= CLOSE_NAME][:n]
 
 
 def _check_given(given: Mapping[str, str], columns: Sequence[str], source: str) -> None:
@@ -113,6 +128,16 @@ def map_columns(
     columns: Sequence[str], *, source: str = "input", given: Mapping[str, str] | None = None
 ) -> ColumnMapping:
     """Map a file's column names to canonical names, or refuse naming what is missing."""
+    mapping, missing = match_columns(columns, source=source, given=given)
+    if missing:
+        raise InputError(_missing_message(missing, columns, mapping.renames, source))
+    return mapping
+
+
+def match_columns(
+    columns: Sequence[str], *, source: str = "input", given: Mapping[str, str] | None = None
+) -> tuple[ColumnMapping, list[str]]:
+    """Map what can be mapped: the mapping so far, and the required columns still missing."""
     given = dict(given or {})
     _check_given(given, columns, source)
     renames: dict[str, str] = {}
@@ -134,16 +159,14 @@ def map_columns(
     close = _close_matches([c for c in columns if c not in renames], set(claimed))
     renames.update(close)
     claimed.update({target: column for column, target in close.items()})
-    missing = [name for name in FEATURE_COLUMNS if name not in claimed]
-    if missing:
-        raise InputError(_missing_message(missing, columns, renames, source))
-    return ColumnMapping(
+    mapping = ColumnMapping(
         renames={c: renames[c] for c in columns if c in renames},
         ignored=[c for c in columns if c not in renames],
         has_id=ID_COLUMN in claimed,
         close=close,
         given=given,
     )
+    return mapping, [name for name in FEATURE_COLUMNS if name not in claimed]
 
 
 def _close_matches(unmatched: list[str], claimed: set[str]) -> dict[str, str]:
@@ -167,11 +190,17 @@ def _missing_message(
     more = f" and {len(columns) - _FOUND_SHOWN} more" if len(columns) > _FOUND_SHOWN else ""
     found = (", ".join(shown) or "none") + more
     hint = f"; close names: {'; '.join(hints[:5])}" if hints else ""
-    return (
-        f"{source}: missing {len(missing)} required column(s): {', '.join(missing)}; "
-        f"columns found: {found}{hint}. Map your column names to these: with --map "
-        f"'YOUR NAME={missing[0]}' (repeatable) or --columns FILE.toml on the command line, "
-        "or in the app's column mapping step"
+    said = f"{source}: missing {len(missing)} required column(s): {', '.join(missing)}; "
+    said += f"columns found: {found}{hint}. "
+    if len(free) < len(missing):  # nothing to map them from: the data is not in this file
+        others = f"only {len(free)} other column{'' if len(free) == 1 else 's'}" if free else "no"
+        return said + (
+            f"The file has {others} to take them from: it does not hold the card behaviour "
+            "the segments need (export all 17 columns, or add the missing ones)"
+        )
+    return said + (
+        f"Map your column names to these: with --map 'YOUR NAME={missing[0]}' (repeatable) "
+        "or --columns FILE.toml on the command line, or in the app's column mapping step"
     )
 
 

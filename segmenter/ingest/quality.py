@@ -56,17 +56,21 @@ class LoadedCustomers:
     report: DataQualityReport
 
 
-def clean_table(raw: RawTable, *, columns: Mapping[str, str] | None = None) -> LoadedCustomers:
+def clean_table(
+    raw: RawTable, *, columns: Mapping[str, str] | None = None, first_row: int = 2
+) -> LoadedCustomers:
     """Map, parse and check a raw table; refuse it with an InputError when it cannot be used.
 
     `columns` maps the file's own column names to the product's, before any other matching.
+    `first_row` is the spreadsheet row number of the table's first row: 2 under the header, more
+    for a batch further down a file read in batches.
     """
     source = raw.source
     mapping = map_columns(raw.frame.columns, source=source, given=columns)
     frame = _numbers_or_text(
         raw.frame.select([pl.col(src).alias(dst) for src, dst in mapping.renames.items()]),
         source,
-    ).with_row_index(_ROW, offset=2)
+    ).with_row_index(_ROW, offset=first_row)
     rows_read = frame.height
     findings: list[Finding] = []
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["DataQualityReport", "DroppedRow", "Finding", "Issue"]
+__all__ = ["DataQualityReport", "DroppedRow", "Finding", "Issue", "merge_reports"]
 
 Issue = Literal[
     "missing",
@@ -64,6 +66,7 @@ class DataQualityReport(_Frozen):
     missing: dict[str, int]  # canonical column -> missing values after parsing
     findings: list[Finding]
     dropped: list[DroppedRow]
+    note: str | None = None  # how the file was read, when that limits what was checked
 
     def findings_table(self) -> pl.DataFrame:
         """One row per finding, headed and worded for people; blank where nothing applies."""
@@ -96,6 +99,8 @@ class DataQualityReport(_Frozen):
             how.append("decimal comma" if self.decimal_comma else "decimal point")
         lines.append("Read as:   " + ", ".join(how))
         lines.append(f"Rows:      {self.rows_read:,} read, {self.rows_kept:,} kept")
+        if self.note:
+            lines.append(f"Note:      {self.note}")
         renamed = {k: v for k, v in self.column_mapping.items() if k != v}
         lines.append(
             f"Columns:   {len(self.column_mapping)} recognised"
@@ -133,6 +138,45 @@ class DataQualityReport(_Frozen):
             if len(self.dropped) > _DROPPED_SHOWN:
                 lines.append(f"- ... and {len(self.dropped) - _DROPPED_SHOWN:,} more")
         return "\n".join(lines)
+
+
+def merge_reports(reports: Sequence[DataQualityReport], *, note: str) -> DataQualityReport:
+    """One report for a file checked in parts, in file order: counts added up, examples and
+    rows dropped kept in order; how it was read, and the columns, as the first part says.
+    """
+    first = reports[0]
+    merged: dict[tuple[Issue, str | None], list[Finding]] = {}
+    for report in reports:
+        for finding in report.findings:
+            merged.setdefault((finding.issue, finding.column), []).append(finding)
+    missing: dict[str, int] = {}
+    for report in reports:
+        for column, count in report.missing.items():
+            missing[column] = missing.get(column, 0) + count
+    return first.model_copy(
+        update={
+            "rows_read": sum(r.rows_read for r in reports),
+            "rows_kept": sum(r.rows_kept for r in reports),
+            "missing": missing,
+            "findings": [_merged(parts) for parts in merged.values()],
+            "dropped": [row for report in reports for row in report.dropped],
+            "note": note,
+        }
+    )
+
+
+def _merged(parts: list[Finding]) -> Finding:
+    """One finding from the same finding in several parts: the largest figure its action quotes
+    ("by up to 600.00") is the whole file's."""
+    action = max((p.action for p in parts), key=_quoted_figure)
+    example = next((p.example for p in parts if p.example), None)
+    count = sum(p.count for p in parts)
+    return parts[0].model_copy(update={"count": count, "action": action, "example": example})
+
+
+def _quoted_figure(action: str) -> float:
+    found = re.search(r"up to ([\d,]+(?:\.\d+)?)$", action)
+    return float(found.group(1).replace(",", "")) if found else 0.0
 
 
 _DROPPED_SHOWN = 10

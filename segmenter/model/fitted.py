@@ -216,9 +216,11 @@ def load_model(path: Path) -> SegmentModel:
         raise InputError(
             f"{path}: not a segmenter model; it holds types this program does not load ({error})"
         ) from None
-    except Exception as error:  # skops raises whatever its parsers meet in a damaged archive
-        reason = str(error).splitlines()[0][:200] if str(error).strip() else type(error).__name__
-        raise InputError(f"{path}: not a segmenter model file ({reason})") from None
+    except Exception:  # skops raises whatever its parsers meet in a damaged archive
+        raise InputError(
+            f"{path}: not a segmenter model file (damaged, or another program's archive); save "
+            "the model again with `segmenter segment` or the app's Export page"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != MODEL_FORMAT:
         raise InputError(f"{path}: a skops file, but not a segmenter model")
     if state.get("version") != MODEL_VERSION:

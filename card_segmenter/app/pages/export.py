@@ -9,6 +9,7 @@ from card_segmenter.app import state, widgets
 from card_segmenter.app.llm import personas_for
 from narratives import build_context
 from narratives.export import zip_files
+from narratives.templates import plain_markdown
 
 # (column title, [(button label, file name, MIME type), ...]) per column.
 DOWNLOADS = (
@@ -35,11 +36,14 @@ if (run := state.current_run(inputs)) is None:
     st.stop()
 context = build_context(run.profile)
 shown = personas_for(inputs.key, context)
-files = state.export(inputs.key, shown.id, run, shown.personas, shown.asked, shown.endpoint)
+files = state.export(
+    inputs.key, shown.id, run, shown.personas, shown.asked, shown.endpoint, inputs.settings.price
+)
 widgets.summary(run.profile)
 widgets.verdict_box(context, inputs.key)
 st.caption(
-    f"Narratives: {shown.label}{f' ({shown.note})' if shown.note else ''}. The files are "
+    plain_markdown(f"Narratives: {shown.label}{f' ({shown.note})' if shown.note else ''}.")
+    + " The files are "
     "exactly what `segmenter segment` and `segmenter brief` write."
 )
 st.download_button(

@@ -7,8 +7,8 @@ from typing import Literal
 import streamlit as st
 
 from card_segmenter.app import state, widgets
-from card_segmenter.app.llm import llm_controls, personas_for
-from narratives import Persona, SegmentContext, build_context
+from card_segmenter.app.llm import LLMPersonas, llm_controls, personas_for, running, usage
+from narratives import Persona, RunContext, SegmentContext, build_context
 from narratives.personas import RULE_BASED, fell_back
 from narratives.templates import capitalize_first, plain_markdown
 from segmenter.charts import figures as charts
@@ -22,7 +22,12 @@ CONFIDENCE_COLOURS: dict[str, Literal["green", "orange", "red"]] = {
 
 
 def persona_card(
-    segment: SegmentContext, profile: SegmentProfile, persona: Persona, label: str
+    segment: SegmentContext,
+    profile: SegmentProfile,
+    persona: Persona,
+    label: str,
+    *,
+    waiting: bool = False,
 ) -> None:
     cited, notes = persona.footnoted()
     with st.container(border=True, key=f"persona-{segment.id}"):
@@ -41,10 +46,12 @@ def persona_card(
             )
             by_llm = persona.source == "llm"
             source = label if by_llm else RULE_BASED
-            st.badge(f"Narratives: {source}", color="violet" if by_llm else "blue")
+            st.badge(f"Narratives: {plain_markdown(source)}", color="violet" if by_llm else "blue")
         st.markdown(plain_markdown(cited["summary"][0].text))
-        if fell_back(persona, segment):
-            st.caption(f"Rule-based here: {persona.fallback_reason}.")
+        if waiting:
+            st.caption(f"Waiting for {plain_markdown(label)}: the rule-based persona until then.")
+        elif fell_back(persona, segment):
+            st.caption(f"Rule-based here: {plain_markdown(persona.fallback_reason or '')}.")
         if profile.stats:
             st.markdown("**What sets it apart**")
             st.altair_chart(charts.effect_bars(profile), width="stretch")
@@ -73,11 +80,38 @@ def persona_card(
                 if lines:
                     items = "\n".join(f"- {plain_markdown(line)}" for line in lines)
                     st.markdown(f"**{title}**\n{items}")
+        if persona.tokens_in or persona.tokens_out:
+            st.caption(
+                f"Tokens for this segment: {persona.tokens_in:,} in, {persona.tokens_out:,} out."
+            )
         if notes:
             with st.expander(f"Where the figures come from ({len(notes)})"):
                 st.markdown(
                     "\n".join(f"{i}. {plain_markdown(note)}" for i, note in enumerate(notes, 1))
                 )
+
+
+def cards(context: RunContext, shown: LLMPersonas, by_id: dict[int, SegmentProfile]) -> None:
+    """A card per segment, two columns; while a batch runs, each card as its answer arrives."""
+    batch = running(inputs.key)
+    personas, label, waiting = shown.personas, shown.label, set[int]()
+    if batch is not None:
+        if batch.future.done():
+            st.rerun()  # file the batch's personas and redraw the controls
+        arrived = dict(batch.arrived)
+        personas = [arrived.get(p.segment_id, p) for p in personas]
+        label = batch.model
+        waiting = {s.id for s in context.segments if s.id not in arrived and not s.coarse}
+        done = sum(1 for s in context.segments if s.id in arrived and not s.coarse)
+        st.progress(
+            done / max(1, batch.described),
+            text=f"{batch.model} has answered {done} of {batch.described} segments; "
+            "each card changes as its answer arrives.",
+        )
+    columns = st.columns(2)
+    for i, (segment, persona) in enumerate(zip(context.segments, personas, strict=True)):
+        with columns[i % 2]:
+            persona_card(segment, by_id[segment.id], persona, label, waiting=segment.id in waiting)
 
 
 inputs = state.current()
@@ -86,13 +120,13 @@ if (run := state.current_run(inputs)) is None:
 widgets.summary(run.profile)
 context = build_context(run.profile)
 widgets.verdict_box(context, inputs.key)
+shown = personas_for(inputs.key, context)  # first: files a batch that has ended
 llm_controls(context, inputs.settings, inputs.key)
-shown = personas_for(inputs.key, context)
 if shown.note:
-    st.warning(f"Narratives: {shown.label}. {capitalize_first(shown.note)}.")
+    st.warning(plain_markdown(f"Narratives: {shown.label}. {capitalize_first(shown.note)}."))
+if said := usage(shown, inputs.settings.price):
+    st.caption(plain_markdown(said))
 by_id = {s.id: s for s in run.profile.segments}
-columns = st.columns(2)
-for i, (segment, persona) in enumerate(zip(context.segments, shown.personas, strict=True)):
-    with columns[i % 2]:
-        persona_card(segment, by_id[segment.id], persona, shown.label)
+# While a batch runs, the cards alone are redrawn every second (a fragment), not the page.
+st.fragment(cards, run_every=1.0 if running(inputs.key) else None)(context, shown, by_id)
 st.caption(state.shelf().disclaimer)

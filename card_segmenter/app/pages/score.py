@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from card_segmenter.app import state
+from card_segmenter.app import columns, state
 from card_segmenter.app.widgets import MAX_UPLOAD_MB, TABLE_TYPES
+from narratives.templates import plain_markdown
 from segmenter.cluster.algorithms import ALGORITHMS
 from segmenter.errors import InputError
 from segmenter.files import csv_bytes
@@ -32,7 +33,10 @@ try:
         model_data = model_file.getvalue()
         model_id = state.sha256(model_data)
         model = state.uploaded_model(model_id, model_file.name, model_data)
-        st.caption(f"Model: {model_file.name} ({model.algorithm}, {len(model.names)} segments).")
+        shown = plain_markdown(
+            f"{model_file.name} ({model.algorithm}, {len(model.names)} segments)"
+        )
+        st.caption(f"Model: {shown}.")
     elif run is not None:
         model, model_id = run.model, repr(inputs.key)
         st.caption(
@@ -52,16 +56,16 @@ try:
         )
         st.stop()
     digest = state.sha256(data)
-    loaded = state.load(digest, name, data)
+    loaded = columns.remembered(digest, name, data)
     report = loaded.report
     with st.expander(
-        f"{name}: {report.rows_kept:,} of {report.rows_read:,} rows kept, "
+        f"{plain_markdown(name)}: {report.rows_kept:,} of {report.rows_read:,} rows kept, "
         f"{len(report.findings)} data-quality finding(s)"
     ):
         st.dataframe(report.findings_table(), hide_index=True)
     result = state.scored(digest, model_id, loaded.frame, model)
 except InputError as error:
-    st.error(f"Cannot score: {error}")
+    st.error(f"Cannot score: {plain_markdown(str(error))}")
     st.stop()
 st.dataframe(
     score_summary(result),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,10 +51,25 @@ def persona_names(at: AppTest) -> list[str]:
     return [m.value.removeprefix("#### ") for m in at.markdown if m.value.startswith("#### ")]
 
 
+def shown(markdown: str) -> str:
+    """Markdown as it reads on screen: the app escapes every character of data and model text."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def badges(at: AppTest, kind: str) -> list[str]:
     """Texts of the cards' badges that start with `kind`, e.g. "Narratives"."""
-    texts = [m.value for m in at.markdown if "-badge[" in m.value]
+    texts = [shown(m.value) for m in at.markdown if "-badge[" in m.value]
     return [t.split("[", 1)[1].rstrip("]") for t in texts if t.split("[", 1)[1].startswith(kind)]
+
+
+def finish_batch(at: AppTest, timeout_s: float = 60.0) -> AppTest:
+    """Run the app until the batch of LLM requests started by a click has ended."""
+    deadline = time.monotonic() + timeout_s
+    while at.get("progress") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        at.run()
+    assert not at.get("progress"), "the batch did not end"
+    return at
 
 
 def sizes(at: AppTest) -> list[str]:
@@ -195,7 +212,7 @@ def test_a_refused_upload_is_an_error_and_the_app_keeps_running() -> None:
     at.run()
     assert not at.exception
     assert at.error
-    assert at.error[0].value.startswith("This file cannot be used: notes.csv")
+    assert shown(at.error[0].value).startswith("This file cannot be used: notes.csv")
     assert not persona_names(at)
     small = b"".join(SAMPLE.read_bytes().splitlines(keepends=True)[:401])
     at.sidebar.file_uploader(key="upload").set_value(("mine.csv", small, "text/csv")).run()
@@ -225,7 +242,7 @@ def test_scoring_with_an_uploaded_model(tmp_path: Path) -> None:
     at.file_uploader(key="model_upload").set_value(model).run()
     at.toggle(key="score_sample").set_value(True).run()
     assert not at.exception
-    assert any(c.value == "Model: model.skops (kmeans, 3 segments)." for c in at.caption)
+    assert "Model: model.skops (kmeans, 3 segments)." in [shown(c.value) for c in at.caption]
     summary = next(t.value for t in at.dataframe if "median_confidence" in t.value.columns)
     assert summary["customers"].sum() == 8950
     assert len(summary) <= 3
@@ -237,7 +254,7 @@ def test_an_upload_that_is_not_a_model_is_refused_on_the_score_page() -> None:
     at.file_uploader(key="model_upload").set_value(fake).run()
     assert not at.exception
     assert len(at.error) == 1
-    assert at.error[0].value.startswith("Cannot score: model.skops: not a segmenter model")
+    assert shown(at.error[0].value).startswith("Cannot score: model.skops: not a segmenter model")
     assert not at.dataframe  # nothing scored
 
 
@@ -284,6 +301,7 @@ def test_the_llm_gets_exactly_the_previewed_payload_and_never_shows_the_key(
     at.toggle(key="show_payload").set_value(True).run()
     previewed = json.loads(at.json[0].value)
     at.button(key="regenerate").click().run()
+    finish_batch(at)
     assert not at.exception
 
     assert badges(at, "Narratives") == ["Narratives: test-model"] * 3
@@ -312,10 +330,11 @@ def test_when_every_llm_call_fails_nothing_credits_the_model(llm: FakeLLM) -> No
     at = app().run()
     at.sidebar.text_input(key="api_key").input(SECRET).run()
     at.button(key="regenerate").click().run()
+    finish_batch(at)
     assert not at.exception
     assert badges(at, "Narratives") == ["Narratives: rule-based"] * 3
     assert not [b for b in at.button if b.key == "use_rules"]  # nothing to go back from
-    warnings = [w.value for w in at.warning]
+    warnings = [shown(w.value) for w in at.warning]
     assert any(
         w.startswith("Narratives: rule-based. Test-model at 127.0.0.1 was asked, but ")
         for w in warnings
@@ -325,3 +344,48 @@ def test_when_every_llm_call_fails_nothing_credits_the_model(llm: FakeLLM) -> No
     assert "Narratives model: none (rule-based)" in brief
     assert "written by the model" not in brief
     assert SECRET not in everything_shown(at)
+
+
+def test_regenerate_is_disabled_while_a_batch_runs_and_asking_again_reuses_answers(
+    llm: FakeLLM,
+) -> None:
+    import dataclasses
+
+    plain = {
+        "summary": "Careful with money, open to a clear offer.",
+        "traits": ["Careful with money"],
+        "needs": ["Clear, fair costs"],
+        "products": [],
+        "channels": ["Mobile app"],
+        "messages": ["A fair offer, clearly explained."],
+    }
+    slow = dataclasses.replace(answer(plain, model="test-model"), delay=1.5)
+    llm.serial = True  # one at a time: the cards fill one by one
+    llm.queue(None, slow)
+    at = app().run()
+    assert "A click sends 3 requests." in [c.value for c in at.caption]
+    at.button(key="regenerate").click().run()
+    # The batch runs in the background: the page answers at once, with Regenerate disabled.
+    assert at.button(key="regenerate").disabled
+    assert at.get("progress"), "no progress shown while the batch runs"
+    waiting = [c for c in at.caption if shown(c.value).startswith("Waiting for test-model")]
+    assert waiting, "the cards do not say they are waiting for the model"
+    finish_batch(at)
+    assert len(llm.requests) == 3
+    assert badges(at, "Narratives") == ["Narratives: test-model"] * 3
+    # Tokens per run and per segment, from each answer's usage (10 in, 10 out each here).
+    captions = [shown(c.value) for c in at.caption]
+    assert "3 requests sent to test-model; tokens: 30 in, 30 out." in captions
+    assert captions.count("Tokens for this segment: 10 in, 10 out.") == 3
+
+    # Asked again, the accepted answers are reused: nothing is sent.
+    assert "A click sends 0 requests; 3 segments reuse an answer already given." in [
+        shown(c.value) for c in at.caption
+    ]
+    at.button(key="regenerate").click().run()
+    finish_batch(at)
+    assert len(llm.requests) == 3
+    assert badges(at, "Narratives") == ["Narratives: test-model"] * 3
+    # Unless asked afresh.
+    at.checkbox(key="llm_fresh").check().run()
+    assert "A click sends 3 requests." in [shown(c.value) for c in at.caption]
