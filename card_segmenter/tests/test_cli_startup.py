@@ -11,9 +11,10 @@ from testkit.paths import REPO
 
 # Each of these takes from a tenth of a second (polars) to a second (scikit-learn) to import.
 HEAVY = ("numpy", "polars", "pandas", "pyarrow", "scipy", "sklearn", "skops", "openai")
-# `segmenter --help` takes about 0.2 s on an idle 2-core machine; an eager import of
-# scikit-learn adds a second. The bound leaves room for a busy shared machine.
-HELP_SECONDS = 1.0
+# `segmenter --help` takes about 0.2 s on an idle 2-core machine, importing scikit-learn about
+# 1 s: measured against that import in the same run (the machines are shared and noisy), help
+# must take well under half of it.
+HELP_SHARE_OF_SKLEARN = 0.5
 
 HELP_THEN_LIST = f"""
 import json, sys
@@ -39,17 +40,20 @@ def test_help_loads_no_heavy_library() -> None:
     assert json.loads(done.stdout.splitlines()[-1]) == []
 
 
-def test_help_is_quick() -> None:
+def best_of_three(*args: str) -> float:
     def seconds() -> float:
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "card_segmenter", "--help"],
-            capture_output=True,
-            cwd=REPO,
-            check=True,
-            timeout=60,
+            [sys.executable, *args], capture_output=True, cwd=REPO, check=True, timeout=60
         )
         return time.perf_counter() - started
 
-    best = min(seconds() for _ in range(3))
-    assert best < HELP_SECONDS, f"`segmenter --help` took {best:.2f} s at best of 3"
+    return min(seconds() for _ in range(3))
+
+
+def test_help_is_quick() -> None:
+    sklearn = best_of_three("-c", "import sklearn.cluster")
+    best = best_of_three("-m", "card_segmenter", "--help")
+    assert best < HELP_SHARE_OF_SKLEARN * sklearn, (
+        f"`segmenter --help` took {best:.2f} s at best of 3, importing scikit-learn {sklearn:.2f} s"
+    )
