@@ -5,8 +5,9 @@ The shelf is data the bank edits: the code names no product.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +15,8 @@ from narratives.context import Figure, SegmentContext
 from segmenter.errors import InputError
 from segmenter.explain.vocabulary import OPERATORS, Op, default_vocabulary
 from segmenter.settings_file import read_settings
+
+F = TypeVar("F")  # a figure: a segment's statistic or a customer's own
 
 __all__ = [
     "DEFAULT_SHELF",
@@ -118,16 +121,32 @@ def _observed(condition: Condition, figure: Figure) -> float | None:
     return getattr(figure, condition.stat)
 
 
-def _match(product: Product, segment: SegmentContext) -> ProductMatch | None:
-    evidence = []
+def conditions_met(
+    product: Product, observe: Callable[[Condition], tuple[F, float] | None]
+) -> list[tuple[Condition, F, float]] | None:
+    """Each condition of a product with the figure and value observed for it, when all hold.
+
+    `observe` gives a condition's figure and the value it compares (a segment's statistic, a
+    customer's own figure); None for one not at hand, which cannot qualify a product.
+    """
+    met = []
     for condition in product.conditions:
-        figure = segment.figure(condition.feature)
-        observed = None if figure is None else _observed(condition, figure)
-        if figure is None or observed is None:
-            return None  # a statistic the run does not have cannot qualify a product
-        if not OPERATORS[condition.op](observed, condition.value):
+        seen = observe(condition)
+        if seen is None or not OPERATORS[condition.op](seen[1], condition.value):
             return None
-        evidence.append(Evidence(condition=condition, figure=figure, observed=observed))
+        met.append((condition, *seen))
+    return met
+
+
+def _match(product: Product, segment: SegmentContext) -> ProductMatch | None:
+    def observe(condition: Condition) -> tuple[Figure, float] | None:
+        figure = segment.figure(condition.feature)
+        value = None if figure is None else _observed(condition, figure)
+        return None if figure is None or value is None else (figure, value)
+
+    if (met := conditions_met(product, observe)) is None:
+        return None
+    evidence = [Evidence(condition=c, figure=f, observed=v) for c, f, v in met]
     strength = sum(abs(e.figure.effect_size) for e in evidence) / len(evidence)
     return ProductMatch(product=product, evidence=tuple(evidence), strength=strength)
 

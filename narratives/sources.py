@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from narratives.context import Figure, RunContext, SegmentContext
-from narratives.shelf import ProductMatch
+from narratives.shelf import Evidence, ProductMatch
 from narratives.templates import fmt
 from segmenter.explain.facts import notable
 
@@ -51,6 +51,7 @@ SMALL_INTEGERS = 12
 _BOOK_AFTER = re.compile(r"\s*(?:on average\s+)?(?:for|across) the book")
 _OTHER_AFTER = re.compile(r"\s*for segment \d")
 Role = Literal["segment", "book", "rule", "other"]
+_OPS = {">": ">", ">=": "\u2265", "<": "<", "<=": "\u2264"}
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def _figure_sources(f: Figure) -> Iterator[Source]:
         stat="effect_size",
     )
     if f.lift is not None:
-        text = f"{where}, segment mean / book mean: {f.lift:.2f}"
+        text = f"{where}, segment mean / book mean: {f.lift:.2f}\u00d7"
         lift = Source(
             value=f.lift,
             percent=False,
@@ -248,8 +249,7 @@ def sources_of(
                 Source(
                     value=e.condition.value * (100 if share else 1),
                     percent=share,
-                    text=f"product {m.product.name}: its rule {e.figure.label} "
-                    f"{e.condition.stat.replace('_', ' ')} {e.condition.op} {e.condition.value:g}",
+                    text=f"product {m.product.name}: its rule {_rule(e)}",
                     label=e.figure.label,
                     role="rule",
                     money=e.figure.kind == "money" and e.condition.stat in ("mean", "median"),
@@ -257,6 +257,15 @@ def sources_of(
                 )
             )
     return out
+
+
+def _rule(evidence: Evidence) -> str:
+    """A shelf rule as the persona's rationale spells its threshold ("mean > 50%", "1.30x")."""
+    c, f, op = evidence.condition, evidence.figure, _OPS[evidence.condition.op]
+    if c.stat == "lift":
+        return f"{f.label} {op} {c.value:.2f}\u00d7 the book average"
+    value = fmt(c.value, f.kind) if c.stat in ("mean", "median") else f"{c.value:+.2f}"
+    return f"{f.label} {c.stat.replace('_', ' ')} {op} {value}"
 
 
 def _matches(quantity: Quantity, source: Source) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,9 @@ from jinja2 import (
 )
 
 from narratives.usage import cost_text
+from segmenter.cluster.titles import algorithm_title
 from segmenter.errors import InputError
-from segmenter.explain.vocabulary import Units, default_vocabulary
+from segmenter.explain.formats import fmt
 
 __all__ = [
     "PROMPTS_DIR",
@@ -50,31 +50,13 @@ _BLOCK_START = re.compile(r"^(\d{0,9})([#>+*=_-]|(?<=\d)[.)])")
 _AUTOLINK = re.compile(r"(?i)(?:[a-z][a-z0-9+.-]*:/|www\.|[-.+\w]@)")
 _JOINER = "\u2060"  # WORD JOINER: invisible, and breaks no line
 
-# How a figure of each kind reads: money in whole units, shares as percentages; the currency
-# and the unit of tenure come from the vocabulary's [units].
-_KIND_FORMATS: dict[str, Callable[[float, Units], str]] = {
-    "money": lambda v, u: f"{u.currency}{v:,.0f}",
-    "share": lambda v, u: f"{v * 100:.0f}%",
-    "count": lambda v, u: f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}",
-    "months": lambda v, u: f"{v:.1f} {u.tenure}",
-    "ratio": lambda v, u: f"{v:,.1f}",
-}
 
-
-def fmt(value: float | None, kind: str = "ratio", units: Units | None = None) -> str:
-    """A statistic as the brief and the prompts print it; an em dash when unknown."""
-    if value is None:
-        return "—"
-    spell = _KIND_FORMATS.get(kind, _KIND_FORMATS["ratio"])
-    return spell(value, units or default_vocabulary().units)
-
-
-def _times(value: float | None) -> str:
+def times(value: float | None) -> str:
     # Two decimals: "0.78x" beside a rule's "0.80x" must not read as the rule broken.
     return "—" if value is None else f"{value:.2f}\u00d7"
 
 
-def _fmt_apart(value: float | None, other: float | None, kind: str = "ratio") -> str:
+def fmt_apart(value: float | None, other: float | None, kind: str = "ratio") -> str:
     """`fmt`, with one more decimal where the value would print as `other` does (a figure
     beside the threshold it passes: "49.6%" against "rule > 50%", never "50%" and "50%")."""
     text = fmt(value, kind)
@@ -85,7 +67,7 @@ def _fmt_apart(value: float | None, other: float | None, kind: str = "ratio") ->
     return f"{value:,.2f}" if kind != "money" else f"{fmt(0, kind)[:-1]}{value:,.2f}"
 
 
-def _signed(value: float | None, digits: int = 2) -> str:
+def signed(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:+.{digits}f}"
 
 
@@ -155,11 +137,12 @@ def environment() -> Environment:
     )
     env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     env.filters.update(
+        algorithm=algorithm_title,
         capitalize_first=capitalize_first,
         fmt=fmt,
-        times=_times,
-        fmt_apart=_fmt_apart,
-        signed=_signed,
+        times=times,
+        fmt_apart=fmt_apart,
+        signed=signed,
         decimal=_decimal,
         pct=_pct,
         thousands=_thousands,

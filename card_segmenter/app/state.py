@@ -26,6 +26,7 @@ from segmenter.charts import data as chart_data
 from segmenter.cluster.algorithms import ALGORITHMS
 from segmenter.comparison import run_comparison
 from segmenter.errors import InputError
+from segmenter.explain.customer import book_spread
 from segmenter.ingest.candidates import ColumnChoices, column_choices
 from segmenter.ingest.limits import limits_from_env
 from segmenter.ingest.quality import LoadedCustomers, clean_table
@@ -210,6 +211,12 @@ def shelf() -> Shelf:
 @st.cache_data(show_spinner=False, max_entries=32)
 def rule_personas(key: RunKey, _context: RunContext) -> list[Persona]:
     return RuleBasedWriter(shelf()).write(_context)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def spread(digest: str, _frame: pl.DataFrame) -> dict[str, float | None]:
+    """The book's standard deviation of every profile feature (customer lookups)."""
+    return book_spread(_frame)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

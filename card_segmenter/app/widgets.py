@@ -5,11 +5,12 @@ Rendering only: every sentence and figure comes from the packages.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Literal
+from typing import Any, Literal
 
 import altair as alt
+import polars as pl
 import streamlit as st
 
 from card_segmenter.app.state import RunKey
@@ -17,6 +18,14 @@ from narratives import RunContext
 from segmenter.charts import figures as charts
 from segmenter.cluster.algorithms import ALGORITHMS
 from segmenter.cluster.selection import stability_note
+from segmenter.explain.formats import (
+    COLUMNS,
+    METRICS,
+    column_of,
+    for_reading,
+    metric_label,
+    metric_text,
+)
 from segmenter.explain.summary import run_summary
 from segmenter.results import RunProfile
 
@@ -55,32 +64,30 @@ def verdict_box(context: RunContext, key: RunKey) -> None:
 
 
 def metrics_row(profile: RunProfile) -> None:
-    m = profile.metrics
-    cells = st.columns(5)
-    cells[0].metric(
-        "Silhouette",
-        "—" if m.silhouette is None else f"{m.silhouette:.3f}",
-        help="-1 to 1; higher is better separated. Around 0.2 on this data: "
-        "a continuum, not blobs.",
-    )
-    cells[1].metric(
-        "Calinski-Harabasz",
-        "—" if m.calinski_harabasz is None else f"{m.calinski_harabasz:,.0f}",
-        help="Higher is better.",
-    )
-    cells[2].metric(
-        "Davies-Bouldin",
-        "—" if m.davies_bouldin is None else f"{m.davies_bouldin:.2f}",
-        help="Lower is better.",
-    )
-    cells[3].metric(
-        "Stability (ARI)",
-        "—" if m.stability_ari is None else f"{m.stability_ari:.2f}",
-        help="Agreement with refits on bootstrap resamples: 1 is identical.",
-    )
-    cells[4].metric(
-        "Unassigned", f"{m.noise_share:.1%}", help="Customers a density method left in no segment."
-    )
+    """The run's scores, named and spelled for people ("Calinski-Harabasz 2,643")."""
+    m = profile.metrics.model_dump()
+    names = ("silhouette", "calinski_harabasz", "davies_bouldin", "stability_ari", "noise_share")
+    for cell, name in zip(st.columns(len(names)), names, strict=True):
+        cell.metric(metric_label(name), metric_text(name, m[name]), help=METRICS[name].help)
+
+
+def table(
+    rows: pl.DataFrame | Sequence[Mapping[str, object]], *, numbers: str | None = None
+) -> None:
+    """A table as people read it: headings in words, thousands separators, currency and
+    percentages (`segmenter.explain.formats.COLUMNS`); its numbers stay numbers, so sorting
+    stays numeric. `numbers` formats the columns of no known kind."""
+    shown = for_reading(rows)
+    config: dict[str, Any] = {}
+    for name in shown.columns:
+        label, number, _ = column_of(name)
+        number = number if name in COLUMNS else numbers
+        config[name] = (
+            st.column_config.NumberColumn(label, format=number)
+            if number
+            else st.column_config.Column(label)
+        )
+    st.dataframe(shown, hide_index=True, column_config=config)
 
 
 def chart_with_downloads(

@@ -11,7 +11,8 @@ import polars as pl
 from sklearn.decomposition import PCA
 
 from segmenter.cluster.features import feature_matrix, transform_features
-from segmenter.explain.measures import add_measures, label
+from segmenter.explain.formats import fmt, metric_text
+from segmenter.explain.measures import add_measures, kind_of, label
 from segmenter.explain.profiles import PROFILE_FEATURES
 from segmenter.model.fitted import SegmentModel
 from segmenter.results import KChoice, RunProfile
@@ -46,7 +47,8 @@ def segment_names(profile: RunProfile) -> dict[int, str]:
 
 
 def effect_table(profile: RunProfile) -> pl.DataFrame:
-    """One row per segment and profile feature: effect size, means and lift (long format)."""
+    """One row per segment and profile feature: effect size, means and lift (long format), and
+    the means spelled for people."""
     rows = [
         {
             "segment": s.id,
@@ -57,12 +59,16 @@ def effect_table(profile: RunProfile) -> pl.DataFrame:
             "mean": stat.mean,
             "population_mean": stat.population_mean,
             "lift": stat.lift,
+            # For tooltips: each measure spelled as its kind reads ("$1,406", "41%").
+            "mean_text": fmt(stat.mean, kind_of(stat.feature)),
+            "population_mean_text": fmt(stat.population_mean, kind_of(stat.feature)),
         }
         for s in profile.segments
         for stat in s.stats
     ]
     schema = {"segment": pl.Int64, "name": pl.String, "feature": pl.String, "label": pl.String}
     schema |= {c: pl.Float64 for c in ("effect_size", "mean", "population_mean", "lift")}
+    schema |= {c: pl.String for c in ("mean_text", "population_mean_text")}
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -132,15 +138,22 @@ def pca_points(
 
 
 def k_scores(choice: KChoice) -> pl.DataFrame:
-    """One row per candidate k and score, marking the chosen k and the eligible candidates."""
+    """One row per candidate k and score (and the score spelled for people), marking the chosen
+    k and the eligible candidates."""
     rows = [
         {
             "k": c.k,
             "metric": metric,
             "title": title,
             "value": float(getattr(c, metric)),
+            "text": metric_text(metric, getattr(c, metric)),
             "eligible": c.eligible,
             "chosen": c.k == choice.chosen,
+            "candidate": "chosen"
+            if c.k == choice.chosen
+            else "eligible"
+            if c.eligible
+            else "not eligible: a small or unstable segment",
         }
         for c in choice.candidates
         for metric, title in K_METRICS.items()

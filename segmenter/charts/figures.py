@@ -12,14 +12,18 @@ import math
 import altair as alt
 import polars as pl
 
+from segmenter.charts.axes import axis_title, log_ticks, spelled, value_axis
 from segmenter.charts.data import K_METRICS, effect_table, segment_names
-from segmenter.explain.measures import SKEWED_MEASURES
-from segmenter.results import RunProfile, SegmentProfile
+from segmenter.cluster.titles import TITLES
+from segmenter.explain.formats import KINDS, METRICS, metric_text
+from segmenter.explain.measures import SKEWED_MEASURES, kind_of
+from segmenter.results import FeatureStat, RunProfile, SegmentProfile
 
 __all__ = [
     "comparison_chart",
     "distribution_chart",
     "effect_bars",
+    "effect_domain",
     "k_choice_chart",
     "pca_chart",
     "profile_heatmap",
@@ -37,6 +41,19 @@ _NOISE_COLOUR = "#bab0ac"
 _HIGH, _LOW = "#2f6f9f", "#d1603d"  # effect above / below the book
 _EFFECT_SCALE = alt.Scale(scheme="redblue", domain=[-1.5, 1.5], clamp=True)  # d of 1.5 is huge
 _LABEL_LIMIT = 260  # pixels; segment and feature names are long, and cut names read badly
+_EFFECT_TOOLTIP = [
+    alt.Tooltip("name:N", title="Segment"),
+    alt.Tooltip("label:N", title="Measure"),
+    alt.Tooltip("effect_size:Q", format="+.2f", title="Effect size"),
+]
+_COMPARED = {  # score: how to read it, under its name
+    "silhouette": "higher is better",
+    "stability_ari": "higher is better",
+    "davies_bouldin": "lower is better",
+    "noise_share": "customers in no segment",
+}
+_PERCENTILES = {"p05": "5th percentile", "p25": "25th percentile", "p50": "Median",
+                "p75": "75th percentile", "p95": "95th percentile"}  # fmt: skip
 
 
 def _axis(**options: object) -> alt.Axis:
@@ -71,8 +88,12 @@ def segment_sizes(profile: RunProfile) -> alt.LayerChart:
     )
     base = alt.Chart(data).encode(
         y=alt.Y("name:N", sort=_order(profile), title=None, axis=_axis()),
-        x=alt.X("size:Q", title="Customers"),
-        tooltip=["name", alt.Tooltip("size:Q", format=","), alt.Tooltip("share:Q", format=".1%")],
+        x=alt.X("size:Q", title="Customers", axis=alt.Axis(format=",d", tickMinStep=1)),
+        tooltip=[
+            alt.Tooltip("name:N", title="Segment"),
+            alt.Tooltip("size:Q", format=",", title="Customers"),
+            alt.Tooltip("share:Q", format=".1%", title="Share of the book"),
+        ],
     )
     bars = base.mark_bar().encode(
         color=alt.Color("name:N", scale=segment_colours(profile), legend=None)
@@ -81,9 +102,15 @@ def segment_sizes(profile: RunProfile) -> alt.LayerChart:
     return (bars + text).properties(title="Segment sizes", height=alt.Step(32))
 
 
-def effect_bars(segment: SegmentProfile, *, top: int = 5) -> alt.Chart:
-    """What sets one segment apart: its strongest effect sizes against the rest of the book."""
-    strongest = sorted(segment.stats, key=lambda s: -abs(s.effect_size))[:top]
+def effect_bars(
+    segment: SegmentProfile, *, top: int = 5, domain: tuple[float, float] | None = None
+) -> alt.Chart:
+    """What sets one segment apart: its strongest effect sizes against the rest of the book.
+
+    `domain` is the x axis's range; give every segment of a run `effect_domain(profile)`, so
+    their bars can be compared across cards.
+    """
+    strongest = _strongest(segment, top)
     data = pl.DataFrame(
         {
             "label": [s.label for s in strongest],
@@ -95,24 +122,36 @@ def effect_bars(segment: SegmentProfile, *, top: int = 5) -> alt.Chart:
         schema={"label": pl.String, "effect_size": pl.Float64, "side": pl.String},
     )
     colour = alt.Scale(domain=["above the book", "below the book"], range=[_HIGH, _LOW])
-    # Symmetric around 0, so "above" and "below" read alike; at least +-1 ("large" is 0.8).
-    reach = max([1.0, *(abs(s.effect_size) for s in strongest)])
-    domain = [-math.ceil(reach), math.ceil(reach)]
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
             x=alt.X(
                 "effect_size:Q",
-                title="Effect size against the rest of the book",
-                scale=alt.Scale(domain=domain),
+                title="Effect size vs the rest of the book",
+                scale=alt.Scale(domain=list(domain or _symmetric(strongest))),
             ),
             y=alt.Y("label:N", sort=None, title=None, axis=_axis()),
             color=alt.Color("side:N", scale=colour, legend=None),
-            tooltip=["label", alt.Tooltip("effect_size:Q", format="+.2f")],
+            tooltip=_EFFECT_TOOLTIP[1:],  # one segment: no segment name to show
         )
         .properties(height=alt.Step(22))
     )
+
+
+def effect_domain(profile: RunProfile, *, top: int = 5) -> tuple[float, float]:
+    """One x range for the effect bars of every segment of a run (see `effect_bars`)."""
+    return _symmetric([s for segment in profile.segments for s in _strongest(segment, top)])
+
+
+def _strongest(segment: SegmentProfile, top: int) -> list[FeatureStat]:
+    return sorted(segment.stats, key=lambda s: -abs(s.effect_size))[:top]
+
+
+def _symmetric(stats: list[FeatureStat]) -> tuple[float, float]:
+    # Symmetric around 0, so "above" and "below" read alike; at least +-1 ("large" is 0.8).
+    reach = math.ceil(max([1.0, *(abs(s.effect_size) for s in stats)]))
+    return (-reach, reach)
 
 
 def profile_heatmap(profile: RunProfile) -> alt.LayerChart:
@@ -130,11 +169,8 @@ def profile_heatmap(profile: RunProfile) -> alt.LayerChart:
     )
     cells = base.mark_rect().encode(
         color=alt.Color("effect_size:Q", scale=_EFFECT_SCALE, title="Effect size"),
-        tooltip=[
-            "name", "label", alt.Tooltip("effect_size:Q", format="+.2f"),
-            alt.Tooltip("mean:Q", format=",.2f", title="segment mean"),
-            alt.Tooltip("population_mean:Q", format=",.2f", title="book mean"),
-        ],
+        tooltip=[*_EFFECT_TOOLTIP, alt.Tooltip("mean_text:N", title="Segment mean"),
+                 alt.Tooltip("population_mean_text:N", title="Book mean")],
     )  # fmt: skip
     text = base.mark_text(fontSize=10).encode(
         text=alt.Text("effect_size:Q", format="+.1f"),
@@ -142,6 +178,7 @@ def profile_heatmap(profile: RunProfile) -> alt.LayerChart:
     )
     return (cells + text).properties(
         title="Profile heatmap: how each segment differs from the rest of the book",
+        width=alt.Step(140),  # a column wide enough for its segment's name, in a PNG too
         height=alt.Step(20),
     )
 
@@ -149,30 +186,38 @@ def profile_heatmap(profile: RunProfile) -> alt.LayerChart:
 def distribution_chart(
     quantiles: pl.DataFrame, feature: str, profile: RunProfile
 ) -> alt.LayerChart:
-    """One feature by segment from aggregated quantiles: 5-95 % whisker, 25-75 % box, median."""
+    """One feature by segment from aggregated quantiles: 5-95 % whisker, 25-75 % box, median.
+
+    Money, counts and ratios, zero-heavy and right-skewed, go on a log-like (symlog) axis with
+    round ticks ("$0, $100, $1k, $10k"); shares and tenure on a linear one.
+    """
     data = quantiles.filter(pl.col("feature") == feature)
-    title = data.get_column("label")[0] if data.height else feature
-    scale, axis = alt.Scale(zero=False), alt.Axis()
-    if feature in SKEWED_MEASURES:  # money and counts: zero-heavy and right-skewed
-        top = max(float(data.get_column("p95").max() or 1.0), 1.0)  # type: ignore[arg-type]
-        ticks = [0, *(10**e for e in range(math.ceil(math.log10(top)) + 1))]
-        scale, axis = alt.Scale(type="symlog"), alt.Axis(values=ticks, format="~s")
-    base = alt.Chart(data).encode(
+    label = data.get_column("label")[0] if data.height else feature
+    kind = kind_of(feature)
+    scale, axis = alt.Scale(zero=False), value_axis(kind)
+    if feature in SKEWED_MEASURES and kind != "share":
+        values = data.select(pl.concat_list(*_PERCENTILES).explode()).to_series()
+        low = float(values.filter(values > 0).min() or 1.0)  # type: ignore[arg-type]
+        ticks = log_ticks(low, float(values.max() or 1.0))  # type: ignore[arg-type]
+        scale = alt.Scale(type="symlog", domain=[0, ticks[-1]], nice=False)
+        axis = value_axis(kind, values=ticks)
+    text = {f"{c}_text": c for c in _PERCENTILES}
+    base = spelled(alt.Chart(data), text, KINDS.get(kind, KINDS["ratio"])).encode(
         y=alt.Y("name:N", sort=_order(profile), title=None, axis=_axis()),
         color=alt.Color("name:N", scale=segment_colours(profile), legend=None),
         tooltip=[
-            "name",
-            *(alt.Tooltip(f"{c}:Q", format=",.2f") for c in ("p05", "p25", "p50", "p75", "p95")),
-            alt.Tooltip("n:Q", format=","),
+            alt.Tooltip("name:N", title="Segment"),
+            *(alt.Tooltip(f"{c}_text:N", title=title) for c, title in _PERCENTILES.items()),
+            alt.Tooltip("n:Q", format=",", title="Customers"),
         ],
     )
     whisker = base.mark_rule().encode(
-        x=alt.X("p05:Q", scale=scale, axis=axis, title=title), x2="p95:Q"
+        x=alt.X("p05:Q", scale=scale, axis=axis, title=axis_title(label, kind)), x2="p95:Q"
     )
     box = base.mark_bar(size=16, opacity=0.6).encode(x="p25:Q", x2="p75:Q")
     median = base.mark_tick(size=22, thickness=3, color="black").encode(x="p50:Q")
     return (whisker + box + median).properties(
-        title=f"{title.capitalize()} by segment (5th, 25th, 50th, 75th, 95th percentile)",
+        title=f"{axis_title(label, kind)} by segment (5th, 25th, 50th, 75th, 95th percentile)",
         height=alt.Step(34),
     )
 
@@ -190,7 +235,7 @@ def pca_chart(
             color=alt.Color(
                 "name:N", scale=segment_colours(profile), title="Segment", legend=_legend()
             ),
-            tooltip=["name"],
+            tooltip=[alt.Tooltip("name:N", title="Segment")],
         )
         .properties(title=f"Segment map: a sample of {points.height:,} customers", height=420)
     )
@@ -214,11 +259,11 @@ def profiles_compared(profile: RunProfile, *, features: int = 10) -> alt.LayerCh
             "name:N", scale=segment_colours(profile), title="Segment", legend=_legend()
         ),
         detail="name:N",
-        tooltip=["name", "label", alt.Tooltip("effect_size:Q", format="+.2f")],
+        tooltip=_EFFECT_TOOLTIP,
     )
     zero = alt.Chart(pl.DataFrame({"y": [0.0]})).mark_rule(color="grey").encode(y="y:Q")
     return (zero + base.mark_line() + base.mark_point(filled=True, size=40)).properties(
-        title="Segment profiles compared", height=360
+        title="Segment profiles compared", width=alt.Step(64), height=360
     )
 
 
@@ -236,7 +281,12 @@ def k_choice_chart(scores: pl.DataFrame) -> alt.FacetChart:
             legend=alt.Legend(title="Chosen k", labelExpr="datum.value ? 'chosen' : 'other'"),
         ),
         size=alt.condition("datum.chosen", alt.value(140), alt.value(40)),
-        tooltip=["k", alt.Tooltip("value:Q", format=",.3f"), "eligible"],
+        tooltip=[
+            alt.Tooltip("k:O", title="k"),
+            alt.Tooltip("title:N", title="Score"),
+            alt.Tooltip("text:N", title="Value"),
+            alt.Tooltip("candidate:N", title="Candidate"),
+        ],
     )
     return (
         alt.layer(line, points, data=scores)
@@ -246,46 +296,50 @@ def k_choice_chart(scores: pl.DataFrame) -> alt.FacetChart:
     )
 
 
-def comparison_chart(table: pl.DataFrame, *, k: int) -> alt.FacetChart:
+def comparison_chart(table: pl.DataFrame, *, k: int) -> alt.HConcatChart:
     """Every algorithm at one k: silhouette, stability, Davies-Bouldin and noise share.
 
-    Rows read "algorithm (k found)": density methods find their own number of segments.
+    Rows read "algorithm (k found)": density methods find their own number of segments. One
+    panel per score, side by side, each with its own axis: the noise share in percent.
     """
-    metrics = {
-        "silhouette": "Silhouette (higher is better)",
-        "stability_ari": "Bootstrap stability, ARI (higher is better)",
-        "davies_bouldin": "Davies-Bouldin (lower is better)",
-        "noise_share": "Share left unassigned (noise)",
-    }
     table = table.with_columns(
-        algorithm=pl.format("{} (k={})", pl.col("algorithm"), pl.col("k").cast(pl.Int64))
+        algorithm=pl.format(
+            "{} (k={})", pl.col("algorithm").replace(TITLES), pl.col("k").cast(pl.Int64)
+        )
     )
-    long = (
-        table.unpivot(on=list(metrics), index="algorithm", variable_name="metric")
-        .drop_nulls("value")
-        .with_columns(title=pl.col("metric").replace_strict(metrics, return_dtype=pl.String))
-    )
-    bars = (
-        alt.Chart()
+    order = table.get_column("algorithm").to_list()
+    long = table.unpivot(on=list(_COMPARED), index="algorithm", variable_name="metric")
+    long = long.drop_nulls("value")
+    spelled_values = [metric_text(m, v) for m, v in zip(long["metric"], long["value"], strict=True)]
+    long = long.with_columns(text=pl.Series(spelled_values, dtype=pl.String))
+    panels = [
+        alt.Chart(long)
+        .transform_filter(alt.datum.metric == metric)
         .mark_bar(color=_PALETTE[0])
         .encode(
             y=alt.Y(
                 "algorithm:N",
-                sort=table.get_column("algorithm").to_list(),
+                sort=order,
+                scale=alt.Scale(domain=order),  # every panel's rows line up with the first's
                 title=None,
-                axis=_axis(),
+                axis=_axis() if i == 0 else None,
             ),
-            x=alt.X("value:Q", title=None),
-            tooltip=["algorithm", "metric", alt.Tooltip("value:Q", format=",.3f")],
+            x=alt.X(
+                "value:Q", title=None, axis=alt.Axis(labelExpr=METRICS[metric].spelling.compact())
+            ),
+            tooltip=[
+                alt.Tooltip("algorithm:N", title="Algorithm"),
+                alt.Tooltip("text:N", title=METRICS[metric].label),
+            ],
         )
-    )
-    return (
-        alt.layer(bars, data=long)
-        .properties(width=170, height=alt.Step(20))
-        .facet(facet=alt.Facet("title:N", sort=list(metrics.values()), title=None), columns=4)
-        .resolve_scale(x="independent")
-        .properties(title=f"Algorithms compared at k={k}")
-    )
+        .properties(
+            title=alt.Title(METRICS[metric].label, subtitle=reading, fontSize=12, anchor="start"),
+            width=160,
+            height=alt.Step(20),
+        )
+        for i, (metric, reading) in enumerate(_COMPARED.items())
+    ]
+    return alt.hconcat(*panels, spacing=12).properties(title=f"Algorithms compared at k={k}")
 
 
 def to_png(chart: alt.TopLevelMixin, *, scale: float = 2.0) -> bytes:

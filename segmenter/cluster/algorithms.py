@@ -14,6 +14,7 @@ from sklearn.cluster import HDBSCAN, AgglomerativeClustering, KMeans, SpectralCl
 from sklearn.mixture import GaussianMixture
 
 from segmenter.cluster.estimators import KneeDBSCAN, PortableBirch, SampledClusterer
+from segmenter.cluster.titles import TITLES
 from segmenter.errors import InputError
 
 __all__ = ["ALGORITHMS", "MAX_FIT_ROWS", "Algorithm", "get_algorithm", "make_clusterer"]
@@ -110,20 +111,27 @@ _KNN_RULE = (
 ALGORITHMS: dict[str, Algorithm] = {
     a.name: a
     for a in (
-        Algorithm("kmeans", "K-Means", _kmeans),
+        Algorithm("kmeans", TITLES["kmeans"], _kmeans),
         Algorithm(
             "agglomerative",
-            "Agglomerative (Ward)",
+            TITLES["agglomerative"],
             _agglomerative,
             sampled=True,
             assign_rule="the nearest Ward segment centre",
         ),
-        Algorithm("gmm", "Gaussian mixture", _gmm),
-        Algorithm("dbscan", "DBSCAN", _dbscan, uses_k=False, sampled=True, assign_rule=_KNN_RULE),
-        Algorithm("spectral", "Spectral", _spectral, sampled=True, assign_rule=_KNN_RULE),
-        Algorithm("birch", "BIRCH", _birch),
+        Algorithm("gmm", TITLES["gmm"], _gmm),
         Algorithm(
-            "hdbscan", "HDBSCAN", _hdbscan, uses_k=False, sampled=True, assign_rule=_KNN_RULE
+            "dbscan", TITLES["dbscan"], _dbscan, uses_k=False, sampled=True, assign_rule=_KNN_RULE
+        ),
+        Algorithm("spectral", TITLES["spectral"], _spectral, sampled=True, assign_rule=_KNN_RULE),
+        Algorithm("birch", TITLES["birch"], _birch),
+        Algorithm(
+            "hdbscan",
+            TITLES["hdbscan"],
+            _hdbscan,
+            uses_k=False,
+            sampled=True,
+            assign_rule=_KNN_RULE,
         ),
     )
 }

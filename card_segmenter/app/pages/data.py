@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from card_segmenter.app import state
+from card_segmenter.app import state, widgets
 from narratives.templates import plain_markdown
 
 inputs = state.current()
@@ -16,7 +16,7 @@ kept.metric("Rows kept", f"{report.rows_kept:,}")
 columns.metric("Columns recognised", len(report.column_mapping))
 st.markdown("**Findings and what was done**")
 if report.findings:
-    st.dataframe(report.findings_table(), hide_index=True)
+    widgets.table(report.findings_table())
 else:
     st.success("No problems found: nothing was changed.")
 with st.expander("Column mapping", expanded=bool(report.user_mapping)):
@@ -51,4 +51,4 @@ with st.expander("Column mapping", expanded=bool(report.user_mapping)):
         )
 if report.dropped:
     with st.expander(f"Dropped rows ({len(report.dropped):,})"):
-        st.dataframe([row.model_dump() for row in report.dropped], hide_index=True)
+        widgets.table([row.model_dump() for row in report.dropped])

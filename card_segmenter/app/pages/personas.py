@@ -10,6 +10,7 @@ from card_segmenter.app import state, widgets
 from card_segmenter.app.llm import LLMPersonas, llm_controls, personas_for, running, usage
 from narratives import Persona, RunContext, SegmentContext, build_context
 from narratives.personas import RULE_BASED, fell_back
+from narratives.sources import Cited
 from narratives.templates import capitalize_first, plain_markdown
 from segmenter.charts import figures as charts
 from segmenter.results import SegmentProfile
@@ -27,13 +28,14 @@ def persona_card(
     persona: Persona,
     label: str,
     *,
+    domain: tuple[float, float],
     waiting: bool = False,
 ) -> None:
     cited, notes = persona.footnoted()
     with st.container(border=True, key=f"persona-{segment.id}"):
         st.markdown(f"#### {plain_markdown(persona.persona_name)}")
-        st.caption(f"Segment {segment.id}: {plain_markdown(segment.name)}")
-        with st.container(horizontal=True):
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.caption(f"Segment {segment.id}: {plain_markdown(segment.name)}", width="content")
             st.badge(f"{segment.size:,} customers · {segment.share:.1%}", color="gray")
             flags = (
                 ", ".join(f.replace("_", " ") for f in segment.confidence.flags)
@@ -47,51 +49,78 @@ def persona_card(
             by_llm = persona.source == "llm"
             source = label if by_llm else RULE_BASED
             st.badge(f"Narratives: {plain_markdown(source)}", color="violet" if by_llm else "blue")
-        st.markdown(plain_markdown(cited["summary"][0].text))
-        if waiting:
-            st.caption(f"Waiting for {plain_markdown(label)}: the rule-based persona until then.")
-        elif fell_back(persona, segment):
-            st.caption(f"Rule-based here: {plain_markdown(persona.fallback_reason or '')}.")
+        # The essentials side by side, to fit one screen: who they are, what to offer and why,
+        # what to say; beside them what sets them apart. The rest on demand.
+        words, chart = st.columns([3, 2], gap="medium")
+        with words:
+            st.markdown(plain_markdown(cited["summary"][0].text))
+            if waiting:
+                st.caption(
+                    f"Waiting for {plain_markdown(label)}: the rule-based persona until then."
+                )
+            elif fell_back(persona, segment):
+                st.caption(f"Rule-based here: {plain_markdown(persona.fallback_reason or '')}.")
+            if persona.products:
+                st.markdown(
+                    "**What to offer**\n"
+                    + "\n".join(
+                        f"- **{plain_markdown(product.name)}**: {plain_markdown(rationale.text)}"
+                        for product, rationale in zip(
+                            persona.products, cited["products"], strict=True
+                        )
+                    )
+                )
+            if persona.messages:
+                st.markdown(f"**What to say**: *{plain_markdown(persona.messages[0])}*")
         if profile.stats:
-            st.markdown("**What sets it apart**")
-            st.altair_chart(charts.effect_bars(profile), width="stretch")
-        if segment.rules:
-            precision = (
-                f" ({segment.rule_precision:.0%} of customers matching them are in this segment)"
-                if segment.rule_precision is not None
-                else ""
-            )
-            st.markdown(
-                f"**Rules**{precision}\n"
-                + "\n".join(f"- {plain_markdown(rule)}" for rule in segment.rules)
-            )
-        if persona.products:
-            st.markdown("**Suggested products**")
-            for product, rationale in zip(persona.products, cited["products"], strict=True):
-                st.markdown(f"- **{product.name}**: {plain_markdown(rationale.text)}")
-                st.caption(product.risk_notes)
-        with st.expander("Traits, needs, channels and messages"):
-            for title, lines in (
-                ("Traits", [c.text for c in cited["traits"]]),
-                ("Needs", [c.text for c in cited["needs"]]),
-                ("Channels", persona.channels),
-                ("Messages", persona.messages),
-            ):
-                if lines:
-                    items = "\n".join(f"- {plain_markdown(line)}" for line in lines)
-                    st.markdown(f"**{title}**\n{items}")
+            with chart:
+                st.markdown("**What sets them apart**")
+                st.altair_chart(charts.effect_bars(profile, domain=domain), width="stretch")
+        more, sources = st.columns(2)
+        with more, st.expander("Rules, risk notes, traits, needs, channels, messages"):
+            details(segment, persona, cited)
+        if notes:
+            with sources, st.expander(f"Where the figures come from ({len(notes)})"):
+                st.markdown(
+                    "\n".join(f"{i}. {plain_markdown(note)}" for i, note in enumerate(notes, 1))
+                )
         if persona.tokens_in or persona.tokens_out:
             st.caption(
                 f"Tokens for this segment: {persona.tokens_in:,} in, {persona.tokens_out:,} out."
             )
-        if notes:
-            with st.expander(f"Where the figures come from ({len(notes)})"):
-                st.markdown(
-                    "\n".join(f"{i}. {plain_markdown(note)}" for i, note in enumerate(notes, 1))
-                )
 
 
-def cards(context: RunContext, shown: LLMPersonas, by_id: dict[int, SegmentProfile]) -> None:
+def details(segment: SegmentContext, persona: Persona, cited: dict[str, list[Cited]]) -> None:
+    """What a card keeps for those who ask: rules, risk notes and the persona's other lines."""
+    if segment.rules:
+        precision = (
+            f" ({segment.rule_precision:.0%} of customers matching them are in this segment)"
+            if segment.rule_precision is not None
+            else ""
+        )
+        st.markdown(
+            f"**Rules**{precision}\n"
+            + "\n".join(f"- {plain_markdown(rule)}" for rule in segment.rules)
+        )
+    sections = (
+        ("Risk notes", [f"{p.name}: {p.risk_notes}" for p in persona.products]),
+        ("Traits", [c.text for c in cited["traits"]]),
+        ("Needs", [c.text for c in cited["needs"]]),
+        ("Channels", persona.channels),
+        ("Messages", persona.messages),
+    )
+    for title, lines in sections:
+        if lines:
+            items = "\n".join(f"- {plain_markdown(line)}" for line in lines)
+            st.markdown(f"**{title}**\n{items}")
+
+
+def cards(
+    context: RunContext,
+    shown: LLMPersonas,
+    by_id: dict[int, SegmentProfile],
+    domain: tuple[float, float],
+) -> None:
     """A card per segment, two columns; while a batch runs, each card as its answer arrives."""
     batch = running(inputs.key)
     personas, label, waiting = shown.personas, shown.label, set[int]()
@@ -108,10 +137,15 @@ def cards(context: RunContext, shown: LLMPersonas, by_id: dict[int, SegmentProfi
             text=f"{batch.model} has answered {done} of {batch.described} segments; "
             "each card changes as its answer arrives.",
         )
-    columns = st.columns(2)
-    for i, (segment, persona) in enumerate(zip(context.segments, personas, strict=True)):
-        with columns[i % 2]:
-            persona_card(segment, by_id[segment.id], persona, label, waiting=segment.id in waiting)
+    for segment, persona in zip(context.segments, personas, strict=True):
+        persona_card(
+            segment,
+            by_id[segment.id],
+            persona,
+            label,
+            domain=domain,
+            waiting=segment.id in waiting,
+        )
 
 
 inputs = state.current()
@@ -128,5 +162,7 @@ if said := usage(shown, inputs.settings.price):
     st.caption(plain_markdown(said))
 by_id = {s.id: s for s in run.profile.segments}
 # While a batch runs, the cards alone are redrawn every second (a fragment), not the page.
-st.fragment(cards, run_every=1.0 if running(inputs.key) else None)(context, shown, by_id)
+# One effect-size scale for every card, so bars can be compared across segments.
+domain = charts.effect_domain(run.profile)
+st.fragment(cards, run_every=1.0 if running(inputs.key) else None)(context, shown, by_id, domain)
 st.caption(state.shelf().disclaimer)

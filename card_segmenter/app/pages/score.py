@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from card_segmenter.app import columns, state
+from card_segmenter.app import columns, state, widgets
 from card_segmenter.app.widgets import MAX_UPLOAD_MB, TABLE_TYPES
 from narratives.templates import plain_markdown
 from segmenter.cluster.algorithms import ALGORITHMS
+from segmenter.cluster.titles import algorithm_title
 from segmenter.errors import InputError
 from segmenter.files import csv_bytes
 from segmenter.model.scoring import score_summary
@@ -34,7 +35,7 @@ try:
         model_id = state.sha256(model_data)
         model = state.uploaded_model(model_id, model_file.name, model_data)
         shown = plain_markdown(
-            f"{model_file.name} ({model.algorithm}, {len(model.names)} segments)"
+            f"{model_file.name} ({algorithm_title(model.algorithm)}, {len(model.names)} segments)"
         )
         st.caption(f"Model: {shown}.")
     elif run is not None:
@@ -62,20 +63,13 @@ try:
         f"{plain_markdown(name)}: {report.rows_kept:,} of {report.rows_read:,} rows kept, "
         f"{len(report.findings)} data-quality finding(s)"
     ):
-        st.dataframe(report.findings_table(), hide_index=True)
+        widgets.table(report.findings_table())
     result = state.scored(digest, model_id, loaded.frame, model)
 except InputError as error:
     st.error(f"Cannot score: {plain_markdown(str(error))}")
     st.stop()
-st.dataframe(
-    score_summary(result),
-    hide_index=True,
-    column_config={
-        "share": st.column_config.NumberColumn(format="percent"),
-        "median_confidence": st.column_config.NumberColumn(format="%.2f"),
-    },
-)
-st.dataframe(result.head(1_000), hide_index=True)
+widgets.table(score_summary(result))
+widgets.table(result.head(1_000))
 st.download_button(
     "Download the scored customers (CSV)",
     data=csv_bytes(result),  # spreadsheet-safe, as every CSV the product writes

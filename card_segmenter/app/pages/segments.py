@@ -12,6 +12,10 @@ from segmenter.charts import data as chart_data
 from segmenter.charts import figures as charts
 from segmenter.cluster.algorithms import ALGORITHMS
 from segmenter.cluster.selection import K_RANGE
+from segmenter.cluster.titles import with_titles
+from segmenter.explain.formats import METRICS
+
+ARI = METRICS["stability_ari"].spelling  # agreement between two algorithms, as stability reads
 
 inputs = state.current()
 key, frame = inputs.key, inputs.loaded.frame
@@ -53,7 +57,7 @@ if choice is not None:
     st.success(choice.explanation)
     st.altair_chart(charts.k_choice_chart(chart_data.k_scores(choice)), width="content")
     with st.expander("Scores of every candidate k"):
-        st.dataframe([c.model_dump() for c in choice.candidates], hide_index=True)
+        widgets.table([c.model_dump() for c in choice.candidates])
 
 st.subheader("Algorithms compared")
 k_label = "the automatically chosen k" if key.k is None else f"k={key.k}"
@@ -66,7 +70,7 @@ if st.button("Compare all seven algorithms", key="compare"):
     st.session_state["compared"] = requested
 if st.session_state.get("compared") == requested:
     table, agreement, k = state.compare(key.digest, key.k, key.seed, frame)
-    st.dataframe(table, hide_index=True)
+    widgets.table(with_titles(table))
     st.altair_chart(charts.comparison_chart(table, k=k), width="content")
     with st.expander("Agreement between algorithms (adjusted Rand index)"):
-        st.dataframe(agreement, hide_index=True)
+        widgets.table(with_titles(agreement), numbers=ARI.column())

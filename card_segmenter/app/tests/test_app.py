@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -23,7 +24,7 @@ from testkit.paths import APP, SAMPLE
 from testkit.segmenter_fixtures import toy_frame
 
 SECRET = "sk-test-never-shown-0123456789"
-VIEWS = ("Data", "Segments", "Personas", "Explore", "Export", "Score")
+VIEWS = ("Data", "Segments", "Personas", "Customer", "Explore", "Export", "Score")
 
 
 @pytest.fixture(autouse=True)
@@ -60,6 +61,16 @@ def badges(at: AppTest, kind: str) -> list[str]:
     """Texts of the cards' badges that start with `kind`, e.g. "Narratives"."""
     texts = [shown(m.value) for m in at.markdown if "-badge[" in m.value]
     return [t.split("[", 1)[1].rstrip("]") for t in texts if t.split("[", 1)[1].startswith(kind)]
+
+
+def headings(table: Any) -> dict[str, tuple[str, str | None]]:
+    """A shown table's column headings and number formats (its column_config), by column."""
+    config = json.loads(table.proto.columns)
+    return {
+        name: (c.get("label", name), c.get("type_config", {}).get("format"))
+        for name, c in config.items()
+        if not name.startswith("_")
+    }
 
 
 def finish_batch(at: AppTest, timeout_s: float = 60.0) -> AppTest:
@@ -117,6 +128,7 @@ def test_every_page_renders_without_an_exception(view: str) -> None:
         "Data": lambda: any(m.label == "Rows kept" for m in at.metric),
         "Segments": lambda: any(m.label == "Silhouette" for m in at.metric),
         "Personas": lambda: len(persona_names(at)) == 3,
+        "Customer": lambda: at.text_input(key="customer_id").value == "",
         "Explore": lambda: len(chart_specs(at)) == 5,
         "Export": lambda: at.download_button(key="download_brief_md").label == "Brief (Markdown)",
         "Score": lambda: at.toggle(key="score_sample").value is False,
@@ -183,6 +195,17 @@ def test_automatic_k_is_explained_and_charted() -> None:
     assert not at.exception
     assert any(s.value.startswith("k=") and "was chosen" in s.value for s in at.success)
     assert "Bootstrap stability, ARI (higher is better)" in json.dumps(chart_specs(at))
+    # Scores named and spelled for people: no column codes, no four decimals.
+    metrics = {m.label: m.value for m in at.metric}
+    assert list(metrics) == ["Silhouette", "Calinski-Harabasz", "Davies-Bouldin",
+                             "Stability (bootstrap ARI)", "Unassigned share"]  # fmt: skip
+    assert re.fullmatch(r"\d{1,3}(,\d{3})*", metrics["Calinski-Harabasz"])
+    assert re.fullmatch(r"0\.\d{3}", metrics["Silhouette"])
+    assert metrics["Unassigned share"] == "0.0%"
+    candidates = next(t for t in at.dataframe if "calinski_harabasz" in t.value.columns)
+    assert headings(candidates)["calinski_harabasz"] == ("Calinski-Harabasz", "%,.0f")
+    assert headings(candidates)["min_share"] == ("Smallest segment", "%,.1f%%")
+    assert candidates.value["min_share"].max() > 1  # shown in percent: "37.3%"
 
 
 def test_k_set_by_hand_can_be_weighed_against_every_k() -> None:
@@ -230,6 +253,9 @@ def test_scoring_the_sample_with_the_current_model() -> None:
         t for t in tables if list(t.columns)[:3] == ["segment", "segment_name", "customers"]
     )
     assert summary["customers"].sum() == 8950
+    shown_as = headings(next(t for t in at.dataframe if "median_confidence" in t.value.columns))
+    assert shown_as["customers"] == ("Customers", "%,d")  # "2,761", as everywhere else
+    assert shown_as["median_confidence"] == ("Median confidence", "%.2f")
     assert at.download_button(key="download_scores")
 
 
@@ -242,7 +268,7 @@ def test_scoring_with_an_uploaded_model(tmp_path: Path) -> None:
     at.file_uploader(key="model_upload").set_value(model).run()
     at.toggle(key="score_sample").set_value(True).run()
     assert not at.exception
-    assert "Model: model.skops (kmeans, 3 segments)." in [shown(c.value) for c in at.caption]
+    assert "Model: model.skops (K-Means, 3 segments)." in [shown(c.value) for c in at.caption]
     summary = next(t.value for t in at.dataframe if "median_confidence" in t.value.columns)
     assert summary["customers"].sum() == 8950
     assert len(summary) <= 3

@@ -30,6 +30,19 @@ def test_personas_charts_algorithm_switch_and_brief_download(
     cards = page.locator("[class*='st-key-persona-']")
     chart = page.get_by_test_id("stVegaLiteChart").first.locator("svg.marks, canvas").first
     expect(cards).to_have_count(3)  # k chosen automatically on the sample
+    # An advisor's card fits one screen of 1400x900, and the cards share one effect-size axis.
+    page.set_viewport_size({"width": 1400, "height": 900})
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+    heights = cards.evaluate_all("els => els.map(e => e.getBoundingClientRect().height)")
+    assert max(heights) <= 900, heights
+    for card in cards.all():
+        expect(card.locator("svg.marks")).to_be_visible()
+    axes = cards.locator("[aria-roledescription='axis']").evaluate_all(
+        "els => els.map(e => e.getAttribute('aria-label'))"
+    )
+    x_axes = [a for a in axes if a.startswith("X-axis titled 'Effect size")]
+    assert len(x_axes) == 3, axes
+    assert len(set(x_axes)) == 1, x_axes  # e.g. "... with values from -3 to 3", on every card
     expect(chart).to_be_visible()
     expect(page.get_by_text("synthetic", exact=False).first).to_be_visible()
     expect(page.get_by_text("Narratives: rule-based").first).to_be_visible()
@@ -60,7 +73,9 @@ def test_personas_charts_algorithm_switch_and_brief_download(
 
     # One page per view, in the navigation; Personas is the default, at the app's root.
     links = page.get_by_test_id("stTopNavLink")
-    expect(links).to_have_text(["Data", "Segments", "Personas", "Explore", "Export", "Score"])
+    expect(links).to_have_text(
+        ["Data", "Segments", "Personas", "Customer", "Explore", "Export", "Score"]
+    )
     expect(links.filter(has_text="Personas")).to_have_attribute("aria-current", "page")
     page.get_by_role("link", name="Segments", exact=True).click()
     table = page.get_by_test_id("stDataFrame").first

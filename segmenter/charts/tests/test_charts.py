@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import numpy as np
 import polars as pl
@@ -176,6 +178,25 @@ def test_effect_bars_show_the_strongest_effects_on_a_symmetric_axis() -> None:
     low, high = spec["encoding"]["x"]["scale"]["domain"]
     assert low == -high
     assert high >= max(abs(s.effect_size) for s in strongest)
+
+
+def test_the_segments_of_a_run_share_one_effect_size_scale() -> None:
+    profile = run_profile()
+    domain = charts.effect_domain(profile)
+    shown = [sorted(abs(s.effect_size) for s in segment.stats)[-5:] for segment in profile.segments]
+    reach = max(max(top) for top in shown)
+    assert domain == (-math.ceil(reach), math.ceil(reach))  # the widest bar of any card fits
+    domains = {
+        tuple(charts.effect_bars(s, domain=domain).to_dict()["encoding"]["x"]["scale"]["domain"])
+        for s in profile.segments
+    }
+    assert domains == {domain}
+    # Each segment alone would have had its own scale: here they differ.
+    alone = {
+        tuple(charts.effect_bars(s).to_dict()["encoding"]["x"]["scale"]["domain"])
+        for s in profile.segments
+    }
+    assert len(alone) > 1, "the fixture's segments should reach different effect sizes"
 
 
 def test_money_distributions_use_a_log_like_axis_and_shares_a_linear_one(
