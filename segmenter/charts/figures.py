@@ -128,7 +128,7 @@ def effect_bars(
         .encode(
             x=alt.X(
                 "effect_size:Q",
-                title="Effect size vs the rest of the book",
+                title=["Effect size against", "the rest of the book"],  # fits a card's column
                 scale=alt.Scale(domain=list(domain or _symmetric(strongest))),
             ),
             y=alt.Y("label:N", sort=None, title=None, axis=_axis()),
