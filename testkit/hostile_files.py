@@ -8,7 +8,6 @@ its own): a sheet of gigabytes takes the time of its checksum, not of compressin
 from __future__ import annotations
 
 import json
-import os
 import struct
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from typing import Any
 
 from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN
 from testkit.paths import REPO
+from testkit.segmenter_fixtures import child_env
 
 __all__ = [
     "VALUES",
@@ -73,7 +73,6 @@ def run_measured(work: str, *args: str, env: Mapping[str, str] | None = None) ->
     `work` is indented statements' text, e.g. "read_table(sys.argv[1])" after its imports.
     """
     body = "\n".join("    " + line for line in work.strip().splitlines())
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SEGMENTER_"))}
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _MEASURED.format(work=body), *args],
@@ -81,7 +80,7 @@ def run_measured(work: str, *args: str, env: Mapping[str, str] | None = None) ->
         text=True,
         cwd=REPO,
         check=False,
-        env={**base, **(env or {})},
+        env=child_env(env),
         timeout=120,
     )
     seconds = time.perf_counter() - started

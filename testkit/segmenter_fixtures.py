@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 
 import numpy as np
 import polars as pl
@@ -13,16 +14,22 @@ from segmenter.ingest.schema import FEATURE_COLUMNS, FREQUENCY_COLUMNS, ID_COLUM
 from testkit.paths import REPO
 
 
+def child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a child process: this one's without the developer's own LLM and
+    segmenter settings, then `env`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SEGMENTER_"))}
+    return {**base, **(env or {})}
+
+
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The `segmenter` command in a child process, without the developer's LLM settings."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SEGMENTER_"))}
     return subprocess.run(
         [sys.executable, "-m", "card_segmenter", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
         check=False,
-        env={**base, **(env or {})},
+        env=child_env(env),
         timeout=120,
     )
 

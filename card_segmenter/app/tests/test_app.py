@@ -8,7 +8,6 @@ for the whole module.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -25,14 +24,6 @@ from testkit.segmenter_fixtures import toy_frame
 
 SECRET = "sk-test-never-shown-0123456789"
 VIEWS = ("Data", "Segments", "Personas", "Customer", "Explore", "Export", "Score")
-
-
-@pytest.fixture(autouse=True)
-def no_llm_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's own key or server must not leak into the tests."""
-    for name in list(os.environ):
-        if name.startswith(("OPENAI_", "AZURE_OPENAI_", "SEGMENTER_LLM")):
-            monkeypatch.delenv(name, raising=False)
 
 
 def page(view: str) -> str:

@@ -7,23 +7,13 @@ test_app.py), set before the first run: the same segments without the seconds of
 
 from __future__ import annotations
 
-import os
 import re
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from testkit.paths import APP
 
 TITLES = {"The Dormant Account", "The Everyday Card User", "The Stretched Borrower"}
-
-
-@pytest.fixture(autouse=True)
-def no_llm_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's own key or server must not leak into the tests."""
-    for name in list(os.environ):
-        if name.startswith(("OPENAI_", "AZURE_OPENAI_", "SEGMENTER_LLM")):
-            monkeypatch.delenv(name, raising=False)
 
 
 def customer_page() -> AppTest:

@@ -8,7 +8,6 @@ mapped file is (the bundled sample's automatic k is not computed here).
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -20,14 +19,6 @@ from segmenter.ingest.schema import CANONICAL_COLUMNS, ID_COLUMN
 from segmenter.pipeline import run_segmentation
 from testkit.headers import RENAMED, SPANISH, renamed_copy
 from testkit.paths import APP, SAMPLE
-
-
-@pytest.fixture(autouse=True)
-def no_llm_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's own key or server must not leak into the tests."""
-    for name in list(os.environ):
-        if name.startswith(("OPENAI_", "AZURE_OPENAI_", "SEGMENTER_LLM")):
-            monkeypatch.delenv(name, raising=False)
 
 
 def page(view: str) -> str:
