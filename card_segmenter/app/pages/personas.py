@@ -120,9 +120,10 @@ def cards(
     shown: LLMPersonas,
     by_id: dict[int, SegmentProfile],
     domain: tuple[float, float],
+    key: state.RunKey,
 ) -> None:
-    """A card per segment, two columns; while a batch runs, each card as its answer arrives."""
-    batch = running(inputs.key)
+    """A card per segment, one a row; while a batch runs, each card as its answer arrives."""
+    batch = running(key)
     personas, label, waiting = shown.personas, shown.label, set[int]()
     if batch is not None:
         if batch.future.done():
@@ -134,8 +135,8 @@ def cards(
         done = sum(1 for s in context.segments if s.id in arrived and not s.coarse)
         st.progress(
             done / max(1, batch.described),
-            text=f"{batch.model} has answered {done} of {batch.described} segments; "
-            "each card changes as its answer arrives.",
+            text=f"Asking {batch.model}: {done} of {batch.described} segments done; each "
+            "card changes as its answer arrives (or its check fails, when it stays rule-based).",
         )
     for segment, persona in zip(context.segments, personas, strict=True):
         persona_card(
@@ -164,5 +165,7 @@ by_id = {s.id: s for s in run.profile.segments}
 # While a batch runs, the cards alone are redrawn every second (a fragment), not the page.
 # One effect-size scale for every card, so bars can be compared across segments.
 domain = charts.effect_domain(run.profile)
-st.fragment(cards, run_every=1.0 if running(inputs.key) else None)(context, shown, by_id, domain)
+st.fragment(cards, run_every=1.0 if running(inputs.key) else None)(
+    context, shown, by_id, domain, inputs.key
+)
 st.caption(state.shelf().disclaimer)
