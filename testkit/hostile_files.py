@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import struct
-import subprocess
-import sys
 import time
 import zlib
 from collections.abc import Mapping, Sequence
@@ -19,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN
-from testkit.paths import REPO
-from testkit.segmenter_fixtures import child_env
+from testkit.segmenter_fixtures import run_python
 
 __all__ = [
     "VALUES",
@@ -74,15 +71,7 @@ def run_measured(work: str, *args: str, env: Mapping[str, str] | None = None) ->
     """
     body = "\n".join("    " + line for line in work.strip().splitlines())
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", _MEASURED.format(work=body), *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-        env=child_env(env),
-        timeout=120,
-    )
+    done = run_python("-c", _MEASURED.format(work=body), *args, env=env)
     seconds = time.perf_counter() - started
     *output, last = done.stdout.splitlines() or [""]
     peak = json.loads(last)["peak_mb"] if last.startswith("{") else float("nan")

@@ -14,24 +14,26 @@ from segmenter.ingest.schema import FEATURE_COLUMNS, FREQUENCY_COLUMNS, ID_COLUM
 from testkit.paths import REPO
 
 
-def child_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of a child process: this one's without the developer's own LLM and
-    segmenter settings, then `env`."""
+def run_python(
+    *args: str, env: Mapping[str, str] | None = None, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter in the repository with these arguments, its output as text; the
+    developer's own LLM and segmenter settings left out of its environment, `env` added."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SEGMENTER_"))}
-    return {**base, **(env or {})}
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=check,
+        env={**base, **(env or {})},
+        timeout=120,
+    )
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """The `segmenter` command in a child process, without the developer's LLM settings."""
-    return subprocess.run(
-        [sys.executable, "-m", "card_segmenter", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-        env=child_env(env),
-        timeout=120,
-    )
+    return run_python("-m", "card_segmenter", *args, env=env)
 
 
 # Three kinds of card holder, far apart after log1p and scaling. Unlisted columns are 0,

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 
-from testkit.paths import REPO
+from testkit.segmenter_fixtures import run_python
 
 # Each of these takes from a tenth of a second (polars) to a second (scikit-learn) to import.
 HEAVY = ("numpy", "polars", "pandas", "pyarrow", "scipy", "sklearn", "skops", "openai")
@@ -28,14 +26,7 @@ print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))
 
 
 def test_help_loads_no_heavy_library() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", HELP_THEN_LIST],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=True,
-        timeout=60,
-    )
+    done = run_python("-c", HELP_THEN_LIST, check=True)
     assert "segment" in done.stdout  # the help was printed
     assert json.loads(done.stdout.splitlines()[-1]) == []
 
@@ -43,9 +34,7 @@ def test_help_loads_no_heavy_library() -> None:
 def best_of_three(*args: str) -> float:
     def seconds() -> float:
         started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, *args], capture_output=True, cwd=REPO, check=True, timeout=60
-        )
+        run_python(*args, check=True)
         return time.perf_counter() - started
 
     return min(seconds() for _ in range(3))

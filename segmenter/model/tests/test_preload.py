@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from testkit.paths import REPO
+from testkit.segmenter_fixtures import run_python
 
 PRELOAD_THEN_CHECK = """
 import sys, threading
@@ -20,13 +17,6 @@ print(before, "skops.io" in sys.modules)
 
 
 def test_preload_imports_skops_on_another_thread() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", PRELOAD_THEN_CHECK],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=True,
-        timeout=120,
-    )
+    done = run_python("-c", PRELOAD_THEN_CHECK, check=True)
     assert done.stdout.split() == ["False", "True"]
     assert done.stderr == ""  # nothing raised on the thread
