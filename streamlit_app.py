@@ -132,5 +132,5 @@ key = state.RunKey(
     k=parse_k(str(k_choice)) if uses_k else None,  # "auto" -> None, as on the command line
     seed=seed,
 )
-state.publish(state.Inputs(loaded=loaded, key=key, settings=settings, header=header))
+state.publish(state.Inputs(loaded=loaded, key=key, settings=settings, header=header, data=data))
 page.run()

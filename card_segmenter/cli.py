@@ -7,11 +7,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from segmenter.errors import InputError
+
+if TYPE_CHECKING:  # imported where used: start-up stays quick (test_cli_startup)
+    from narratives.personas import PersonaWriter
+    from narratives.shelf import Shelf
+    from segmenter.ingest.quality import CarriedColumns
 
 __all__ = ["app", "main"]
 
@@ -49,6 +54,28 @@ def _column_map(pairs: list[str] | None, columns_file: Path | None) -> dict[str,
         return None
     mapping = read_column_map(columns_file) if columns_file is not None else {}
     return mapping | parse_map(pairs or [])
+
+
+def _carried(
+    customers: Path | None,
+    keep: list[str],
+    pairs: list[str] | None,
+    columns_file: Path | None,
+) -> CarriedColumns | None:
+    """The extra columns of the customer file to carry into the audiences, read as the run's
+    customers were (the same column map); None when none are asked for."""
+    if customers is None:
+        if keep or pairs or columns_file is not None:
+            raise InputError(
+                "--carry, --consent, --map and --columns take columns of the customer file: "
+                "give it with --customers FILE"
+            )
+        return None
+    from segmenter.ingest.limits import limits_from_env
+    from segmenter.ingest.read import load_customers
+
+    columns = _column_map(pairs, columns_file)
+    return load_customers(customers, columns=columns, limits=limits_from_env(), keep=keep).carried
 
 
 @app.callback()
@@ -239,6 +266,63 @@ def score(
 
 
 @app.command()
+def explain(
+    model: Annotated[Path, typer.Argument(help="model.skops written by `segmenter segment`.")],
+    file: Annotated[Path, typer.Argument(help="CSV, Parquet or Excel file holding the customer.")],
+    customer: Annotated[str, typer.Option("--customer", help="The customer's id in FILE.")],
+    to: Annotated[
+        int | None,
+        typer.Option("--to", help="The segment to move to; every other segment when left out."),
+    ] = None,
+    map_pairs: MapOption = None,
+    columns_file: ColumnsOption = None,
+) -> None:
+    """Say which segment a customer is in, and the smallest changes in their own card use
+    that the model would assign to another segment."""
+    from segmenter.explain.customer import find_customer
+    from segmenter.ingest.limits import limits_from_env
+    from segmenter.ingest.read import load_customers
+    from segmenter.model.fitted import load_model
+    from segmenter.model.fitted import score as score_customers
+    from segmenter.model.moves import MOVE_NOTE, NoMove, move_to_segment
+
+    saved = load_model(model)
+    columns = _column_map(map_pairs, columns_file)
+    frame = load_customers(file, columns=columns, limits=limits_from_env()).frame
+    row = find_customer(frame, customer, source=str(file))
+    now = score_customers(saved, row).row(0, named=True)
+    typer.echo(f"{now['customer_id']} is in {_placed(now)}.")
+    targets = [to] if to is not None else sorted(s for s in saved.names if s >= 0)
+    for target in targets:
+        if to is None and target == now["segment"]:
+            continue
+        try:
+            move = move_to_segment(saved, row, target)
+        except NoMove as error:
+            if to is not None:
+                raise
+            typer.echo(f"To segment {target}, {saved.names[target]}: {error}.")
+            continue
+        typer.echo(f"To segment {target}, {move.target_name}: {move.sentence}")
+        after = score_customers(saved, move.moved_frame()).row(0, named=True)
+        typer.echo(f"  With these figures the model places them in {_placed(after)}.")
+    typer.echo(MOVE_NOTE)
+
+
+def _placed(scored: dict[str, Any]) -> str:
+    """Where `score` put a customer: "segment 3, Dormant (confidence 0.62; runner-up 2, X)"."""
+    if scored["segment"] == -1:
+        return f"no segment ({scored['segment_name']}: this method leaves them out)"
+    extra = []
+    if scored["confidence"] is not None:
+        extra.append(f"confidence {scored['confidence']:.2f}")
+    if scored["runner_up"] is not None:
+        extra.append(f"runner-up {scored['runner_up']}, {scored['runner_up_name']}")
+    where = f"segment {scored['segment']}, {scored['segment_name']}"
+    return where + (f" ({'; '.join(extra)})" if extra else "")
+
+
+@app.command()
 def sample(
     rows: Annotated[int, typer.Option("--rows", help="How many customers to make.")],
     out: Annotated[Path, typer.Option("--out", help="File to write: .csv or .parquet.")],
@@ -276,8 +360,42 @@ def brief(
             help="A folder of .j2 templates that replace the packaged ones of the same name.",
         ),
     ] = None,
+    customers: Annotated[
+        Path | None,
+        typer.Option(
+            "--customers",
+            help="The customer file the run was segmented from, for --carry and --consent.",
+        ),
+    ] = None,
+    carry: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--carry",
+            help="An extra column of --customers (e.g. email, region) to carry into the "
+            "audience files (repeatable).",
+        ),
+    ] = None,
+    consent: Annotated[
+        str | None,
+        typer.Option(
+            "--consent",
+            help="A yes/no marketing-consent column of --customers: audiences of segments "
+            "offered products that need consent keep only customers with yes.",
+        ),
+    ] = None,
+    map_pairs: MapOption = None,
+    columns_file: ColumnsOption = None,
+    segment: Annotated[
+        int | None,
+        typer.Option(
+            "--segment",
+            help="One segment's campaign pack instead of the brief: --out pack.pdf or "
+            "pack.html, with pack-audience.csv beside it.",
+        ),
+    ] = None,
 ) -> None:
-    """Write personas, products and a campaign brief, with brief.json and audiences/ beside it."""
+    """Write personas, products and a campaign brief, with brief.json and audiences/ beside it;
+    with --segment, that segment's campaign pack for marketers and its audience file."""
     from narratives.brief import write_brief
     from narratives.config import build_writer, settings_from_env
     from narratives.llm import OpenAIWriter
@@ -285,6 +403,8 @@ def brief(
     from narratives.templates import use_prompt_folder
     from narratives.usage import cost_text
 
+    keep = [*(carry or []), *([consent] if consent else [])]
+    carried = _carried(customers, keep, map_pairs, columns_file)  # before any LLM call
     shelf = load_shelf(shelf_file or DEFAULT_SHELF)
     use_prompt_folder(prompts)
     settings = settings_from_env()
@@ -298,7 +418,18 @@ def brief(
             + ("written by the model" if p.source == "llm" else "rule-based")
             + f" ({p.tokens_in:,} tokens in, {p.tokens_out:,} out)"
         )
-    done = write_brief(run_dir, out, writer=writer, shelf=shelf, price=settings.price)
+    if segment is not None:
+        _pack(run_dir, out, segment, writer=writer, shelf=shelf, carried=carried, consent=consent)
+        return
+    done = write_brief(
+        run_dir,
+        out,
+        writer=writer,
+        shelf=shelf,
+        price=settings.price,
+        carried=carried,
+        consent=consent,
+    )
     typer.echo(f"Narratives: {done.narratives}")
     if done.audit.llm_estimated_cost is not None:
         cost = cost_text(done.audit.llm_estimated_cost, done.audit.llm_cost_currency or "")
@@ -308,7 +439,42 @@ def brief(
     for section in done.fallbacks:
         reason = section.persona.fallback_reason
         typer.echo(f"segment {section.segment.id}: rule-based persona ({reason})")
+    for section in done.sections:
+        if section.audience_left_out:
+            typer.echo(
+                f"segment {section.segment.id}: {section.audience_left_out:,} customers without "
+                f"marketing consent ({consent}) left out of its audience"
+            )
     typer.echo(f"wrote {out}, {out.parent / 'brief.json'} and {out.parent / 'audiences'}")
+
+
+def _pack(
+    run_dir: Path,
+    out: Path,
+    segment: int,
+    *,
+    writer: PersonaWriter,
+    shelf: Shelf,
+    carried: CarriedColumns | None,
+    consent: str | None,
+) -> None:
+    """`segmenter brief --segment ID`: one segment's campaign pack and its audience file."""
+    from narratives.pack_files import audience_path, write_pack
+    from narratives.personas import fell_back
+
+    pack = write_pack(
+        run_dir, out, segment=segment, writer=writer, shelf=shelf, carried=carried,
+        consent=consent,
+    )  # fmt: skip
+    typer.echo(f"Narratives: {pack.narratives}")
+    if fell_back(pack.persona, pack.segment):
+        typer.echo(f"segment {segment}: rule-based persona ({pack.persona.fallback_reason})")
+    if pack.audience is not None and pack.audience.consent is not None:
+        typer.echo(
+            f"{pack.audience.left_out:,} customers without marketing consent ({consent}) left "
+            "out of the audience"
+        )
+    typer.echo(f"wrote {out} and {audience_path(out)}")
 
 
 def main(argv: list[str] | None = None) -> None:

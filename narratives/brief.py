@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from narratives.audiences import read_assignments, write_audiences
+from narratives.audiences import audience_table, join_carried, read_assignments, write_audiences
 from narratives.context import MIN_SEGMENT_SIZE, RunContext, SegmentContext, build_context
 from narratives.personas import Persona, PersonaWriter, authorship, fell_back
 from narratives.shelf import Shelf
@@ -20,6 +20,7 @@ from narratives.usage import Price
 from segmenter.errors import InputError
 from segmenter.explain.vocabulary import default_vocabulary
 from segmenter.files import write_all
+from segmenter.ingest.quality import CarriedColumns
 from segmenter.results import RunProfile
 
 __all__ = ["BRIEF_TEMPLATES", "Audit", "Brief", "Section", "render_brief", "write_brief"]
@@ -55,6 +56,7 @@ class Section(BaseModel):
     persona: Persona
     audience_file: str | None
     audience_size: int | None
+    audience_left_out: int = 0  # customers left out of the audience for want of consent
     sources: tuple[str, ...] = ()  # where the persona's figures come from: note [n] is n-1
 
 
@@ -121,10 +123,14 @@ def write_brief(
     min_size: int = MIN_SEGMENT_SIZE,
     price: Price | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    carried: CarriedColumns | None = None,
+    consent: str | None = None,
 ) -> Brief:
     """Write the brief to `out`, with brief.json and audiences/segment-<id>.csv beside it.
 
-    With a `price`, the audit estimates what the LLM's tokens cost.
+    With a `price`, the audit estimates what the LLM's tokens cost. `carried` columns of the
+    customer file go into the audience files, and `consent` (one of them) keeps only consenting
+    customers in the audiences of segments offered products that need it (narratives.audiences).
     """
     run_dir, out = Path(run_dir), Path(out)
     suffix = out.suffix.lower()
@@ -134,13 +140,17 @@ def write_brief(
     profiles, assignments_path = run_dir / "profiles.json", run_dir / "assignments.csv"
     context = build_context(_read_run(profiles), min_size=min_size)
     assignments = read_assignments(assignments_path)
+    join_carried(assignments, carried, consent=consent)  # bad input refused before any LLM call
     written = writer.write(context)
     personas = {p.segment_id: p for p in written}
     credit = authorship(written, model=writer.label, endpoint=writer.endpoint)
     out.parent.mkdir(parents=True, exist_ok=True)
     tokens_in, tokens_out = sum(p.tokens_in for p in written), sum(p.tokens_out for p in written)
     priced = price if tokens_in or tokens_out else None
-    counts = write_audiences(assignments, context, out.parent / "audiences")
+    audiences = audience_table(
+        assignments, context, written, shelf=shelf, carried=carried, consent=consent
+    )
+    counts = write_audiences(audiences, out.parent / "audiences")
     brief = Brief(
         generated_at=clock(),
         generation_seconds=round(time.monotonic() - started, 2),
@@ -153,6 +163,7 @@ def write_brief(
                 persona=personas[s.id],
                 audience_file=f"audiences/segment-{s.id}.csv" if s.id in counts else None,
                 audience_size=counts.get(s.id),
+                audience_left_out=audiences.left_out.get(s.id, 0),
                 sources=tuple(personas[s.id].footnoted()[1]),
             )
             for s in context.segments

@@ -14,7 +14,10 @@ from narratives.context import SegmentContext
 from narratives.customer import CustomerEvidence, CustomerMatch, CustomerView
 from narratives.templates import fmt, fmt_apart, signed, times
 from segmenter.explain.customer import CustomerFigure
+from segmenter.explain.measures import kind_of, label
 from segmenter.explain.vocabulary import Units
+from segmenter.ingest.schema import FEATURE_COLUMNS
+from segmenter.model.moves import Move
 
 __all__ = [
     "CLEAR",
@@ -25,6 +28,8 @@ __all__ = [
     "figures_table",
     "fit_words",
     "match_text",
+    "move_outcome",
+    "move_table",
     "notes",
 ]
 
@@ -148,3 +153,25 @@ def match_text(match: CustomerMatch) -> str:
     parts = [evidence_text(e) for e in match.evidence]
     listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
     return f"Meets {listed}."
+
+
+def move_outcome(move: Move) -> str:
+    """Where the model places the customer once moved, and how sure it is."""
+    where = f"segment {move.target}, {move.target_name}"
+    if move.confidence is None:
+        return f"With these figures the model places them in {where}."
+    return (
+        f"With these figures the model places them in {where}: "
+        f"{fit_words(move.confidence)[0].lower()}{fit_words(move.confidence)[1:]} "
+        f"(confidence {move.confidence:.2f})."
+    )
+
+
+def move_table(move: Move, before: Mapping[str, float | None]) -> pl.DataFrame:
+    """Every figure the move changes, now and after, as text; `before` the customer's own."""
+    rows = [
+        (label(c).capitalize(), fmt(before[c], kind_of(c)), fmt(move.figures[c], kind_of(c)))
+        for c in FEATURE_COLUMNS
+        if before[c] != move.figures[c]
+    ]
+    return pl.DataFrame(rows, schema=["Figure", "Now", "After the move"], orient="row")

@@ -20,6 +20,7 @@ from narratives.context import RunContext
 from narratives.personas import Persona
 from narratives.shelf import Shelf
 from narratives.usage import Price
+from segmenter.ingest.quality import CarriedColumns
 from segmenter.pipeline import Segmentation, write_segmentation
 
 __all__ = ["Audience", "ExportFiles", "FixedPersonas", "export_files", "zip_files"]
@@ -62,6 +63,7 @@ class Audience:
     segment_name: str
     path: str  # inside the export, e.g. "audiences/segment-0.csv"
     customers: int  # as written, not counted from the lines: a quoted id may hold a newline
+    left_out: int = 0  # customers left out for want of marketing consent
 
     @property
     def file_name(self) -> str:
@@ -92,14 +94,27 @@ def export_files(
     endpoint: str | None = None,
     price: Price | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    carried: CarriedColumns | None = None,
+    consent: str | None = None,
 ) -> ExportFiles:
-    """The run's files, the brief (Markdown, HTML, JSON) and the audience lists, in memory."""
+    """The run's files, the brief (Markdown, HTML, JSON) and the audience lists, in memory.
+
+    `carried` and `consent` as for `write_brief`: extra columns of the customer file in the
+    audience lists, and a consent column that keeps only consenting customers where needed.
+    """
     with tempfile.TemporaryDirectory(prefix="segmenter-export-") as tmp:
         root = Path(tmp)
         write_segmentation(run, root)
         writer = FixedPersonas(personas, label=narratives, endpoint=endpoint)
         brief = write_brief(
-            root, root / BRIEF_MD, writer=writer, shelf=shelf, price=price, clock=clock
+            root,
+            root / BRIEF_MD,
+            writer=writer,
+            shelf=shelf,
+            price=price,
+            clock=clock,
+            carried=carried,
+            consent=consent,
         )
         (root / BRIEF_HTML).write_text(render_brief(brief, suffix=".html"), encoding="utf-8")
         paths = sorted(p for p in root.rglob("*") if p.is_file())
@@ -110,6 +125,7 @@ def export_files(
             segment_name=s.segment.name,
             path=s.audience_file,
             customers=s.audience_size,
+            left_out=s.audience_left_out,
         )
         for s in brief.sections
         if s.audience_file is not None and s.audience_size is not None

@@ -63,6 +63,7 @@ class Product(_Strict):
     priority: int = 1  # among products that fit, a higher priority comes first
     credit: bool = False  # new borrowing: offered to a strained segment only with affordability
     help: bool = False  # help for customers under strain: comes first for a strained segment
+    consent: bool = False  # marketing it needs the customer's marketing consent (audiences)
     not_with_needs: tuple[str, ...] = ()  # never offered to a segment with one of these needs
     risk_notes: str
     disclaimer: str

@@ -18,7 +18,12 @@ from segmenter.cluster.selection import K_RANGE, MIN_SHARE, choose_k
 from segmenter.errors import InputError
 from segmenter.files import csv_content, write_all
 from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN
-from segmenter.model.fitted import SegmentModel, model_bytes, segment_names
+from segmenter.model.fitted import (
+    SegmentModel,
+    assignment_confidence,
+    assignment_table,
+    model_bytes,
+)
 from segmenter.progress import Progress, quiet
 from segmenter.results import KChoice, RunProfile, SegmentProfile
 from segmenter.sampling import PROFILE_ROWS, Purpose, sample_rows
@@ -44,6 +49,7 @@ class Segmentation:
     labels: np.ndarray  # segment ids: 0..k-1 by size, largest first; -1 noise
     profile: RunProfile
     model: SegmentModel
+    confidence: np.ndarray  # per customer (model.fitted.assignment_confidence); NaN: none
 
 
 def parse_k(text: str) -> int | None:
@@ -155,12 +161,14 @@ def run_segmentation(
             result = evaluate(X, algorithm, k=k or 0, seed=seed, n_bootstraps=n_bootstraps)
         progress("profiling segments")
         segments = profile_segments(frame, result, seed=seed)
+    centres = _centres(X, result.labels, result.k)
+    confidence, _ = assignment_confidence(X, centres, result.labels)
     model = SegmentModel(
         algorithm=algorithm,
         pipeline=Pipeline([("features", preprocessor), ("cluster", result.model)]),
         label_map=result.label_map,
         names={s.id: s.name for s in segments},
-        centres=_centres(X, result.labels, result.k),
+        centres=centres,
     )
     profile = RunProfile(
         algorithm=algorithm,
@@ -173,7 +181,9 @@ def run_segmentation(
         segments=segments,
     )
     ids = frame.get_column(ID_COLUMN).cast(pl.String)
-    return Segmentation(customer_ids=ids, labels=result.labels, profile=profile, model=model)
+    return Segmentation(
+        customer_ids=ids, labels=result.labels, profile=profile, model=model, confidence=confidence
+    )
 
 
 def profile_segments(frame: pl.DataFrame, result: Evaluation, *, seed: int) -> list[SegmentProfile]:
@@ -258,13 +268,7 @@ def write_segmentation(run: Segmentation, out_dir: Path) -> None:
     All three are prepared before any is replaced, each atomically; assignments.csv is
     spreadsheet-safe (see segmenter.files).
     """
-    assignments = pl.DataFrame(
-        {
-            "customer_id": run.customer_ids,
-            "segment": run.labels,
-            "segment_name": segment_names(run.labels, run.model.names),
-        }
-    )
+    assignments = assignment_table(run.customer_ids, run.labels, run.model.names, run.confidence)
     write_all(
         {
             out_dir / "assignments.csv": csv_content(assignments),

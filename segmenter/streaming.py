@@ -41,7 +41,7 @@ from segmenter.ingest.batches import (
 from segmenter.ingest.quality import clean_table
 from segmenter.ingest.raw import RawTable
 from segmenter.ingest.schema import ID_COLUMN
-from segmenter.model.fitted import segment_names
+from segmenter.model.fitted import assignment_confidence, assignment_table
 from segmenter.pipeline import Segmentation, run_segmentation
 from segmenter.progress import Progress, quiet
 from segmenter.results import RunProfile
@@ -99,7 +99,7 @@ def draw_sample(
 
 
 def write_assignment_chunk(handle: IO[bytes], chunk: pl.DataFrame, *, header: bool) -> None:
-    """Append one chunk of assignments (customer_id, segment, segment_name) as safe CSV."""
+    """Append one chunk of assignments (model.fitted.assignment_table) as safe CSV."""
     neutralise(chunk).write_csv(handle, include_header=header)
 
 
@@ -160,13 +160,10 @@ def _assign_all(
             X = transform_in_chunks(model.pipeline[:-1], frame)
             predicted = np.asarray(model.pipeline[-1].predict(X), dtype=np.int64)
             ids = relabel(predicted, model.label_map)
-            chunk = pl.DataFrame(
-                {
-                    "customer_id": frame.get_column(ID_COLUMN).cast(pl.String),
-                    "segment": pl.Series(ids, dtype=pl.Int64),
-                    "segment_name": segment_names(ids, model.names),
-                }
+            confidence, _ = assignment_confidence(
+                X, model.centres, ids, centre_ids=model.centre_ids
             )
+            chunk = assignment_table(frame.get_column(ID_COLUMN), ids, model.names, confidence)
             write_assignment_chunk(handle, chunk, header=index == 0)
             values, sizes = np.unique(ids, return_counts=True)
             for value, size in zip(values.tolist(), sizes.tolist(), strict=True):

@@ -19,6 +19,7 @@ import polars as pl
 import streamlit as st
 
 from narratives import LLMSettings, Persona, RuleBasedWriter, RunContext, Shelf, load_shelf
+from narratives.audiences import read_consent
 from narratives.export import ExportFiles, export_files
 from narratives.templates import plain_markdown
 from narratives.usage import Price
@@ -29,7 +30,7 @@ from segmenter.errors import InputError
 from segmenter.explain.customer import book_spread
 from segmenter.ingest.candidates import ColumnChoices, column_choices
 from segmenter.ingest.limits import limits_from_env
-from segmenter.ingest.quality import LoadedCustomers, clean_table
+from segmenter.ingest.quality import CarriedColumns, LoadedCustomers, clean_table
 from segmenter.ingest.read import parse_table
 from segmenter.model.fitted import SegmentModel, score
 from segmenter.model.scoring import model_from_bytes
@@ -66,6 +67,7 @@ class Inputs:
     key: RunKey
     settings: LLMSettings
     header: str | None = None  # the file header's key, when the user chose its columns
+    data: bytes = b""  # the customer file's bytes: its extra columns are read from them on demand
 
 
 class ColumnDraft(NamedTuple):
@@ -242,6 +244,25 @@ def pca(
     return chart_data.pca_points(_run.model, _frame, _run.labels, names, seed=key.seed)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def carried(
+    digest: str,
+    name: str,
+    _data: bytes,
+    columns: ColumnMap,
+    keep: tuple[str, ...],
+    consent: str | None,
+) -> CarriedColumns | None:
+    """Extra columns of the customer file, read as its customers were (the same column map);
+    an InputError when the consent column among them is not yes/no."""
+    with progress(f"Reading {len(keep)} more column(s) of {name}"):
+        raw = parse_table(_data, name=name, limits=limits_from_env())
+        found = clean_table(raw, columns=dict(columns) or None, keep=keep).carried
+    if found is not None and consent is not None:
+        read_consent(found, consent)
+    return found
+
+
 @st.cache_data(show_spinner="Writing the brief, audiences and model files...", max_entries=8)
 def export(
     key: RunKey,
@@ -251,9 +272,19 @@ def export(
     _label: str,
     _endpoint: str | None,
     price: Price | None,
+    keep: tuple[str, ...] = (),  # what `_carried` holds: with `consent`, part of the cache key
+    consent: str | None = None,
+    _carried: CarriedColumns | None = None,
 ) -> ExportFiles:
     return export_files(
-        _run, _personas, narratives=_label, endpoint=_endpoint, shelf=shelf(), price=price
+        _run,
+        _personas,
+        narratives=_label,
+        endpoint=_endpoint,
+        shelf=shelf(),
+        price=price,
+        carried=_carried,
+        consent=consent,
     )
 
 

@@ -117,7 +117,7 @@ def test_every_csv_the_product_writes_is_spreadsheet_safe(
     kept = load_customers(source).frame["CUST_ID"]  # ids are stripped of spaces and tabs
     assert ids == [neutralise_text(i) for i in kept]
     assert "'=1+10" in ids
-    audiences = [c for p in written[3:] for c in cells(p) if c != "customer_id"]
+    audiences = [i for p in written[3:] for i in pl.read_csv(p, infer_schema=False)["customer_id"]]
     assert sorted(audiences) == sorted(ids)  # quoted once, not twice
 
 

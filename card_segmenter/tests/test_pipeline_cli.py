@@ -77,7 +77,8 @@ def test_segment_twice_with_one_seed_gives_identical_files(toy_csv: Path, tmp_pa
     for output in ("assignments.csv", "profiles.json", "model.skops"):
         assert (tmp_path / "a" / output).read_bytes() == (tmp_path / "b" / output).read_bytes()
     assignments = pl.read_csv(tmp_path / "a" / "assignments.csv")
-    assert assignments.columns == ["customer_id", "segment", "segment_name"]
+    assert assignments.columns == ["customer_id", "segment", "segment_name", "confidence"]
+    assert assignments["confidence"].is_between(0.5, 1.0).all()  # nearer its own centre
     assert assignments["customer_id"].to_list() == toy_frame((60, 40, 20))["CUST_ID"].to_list()
     profiles_text = (tmp_path / "a" / "profiles.json").read_text()
     profile = RunProfile.model_validate_json(profiles_text)

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from narratives.audiences import AUDIENCE_COLUMNS
 from narratives.brief import Brief, write_brief
 from narratives.rules import RuleBasedWriter
 from narratives.shelf import Shelf
@@ -34,7 +35,8 @@ def test_offline_brief_with_audiences_and_json(tmp_path: Path) -> None:
     audiences = sorted(p.name for p in (out.parent / "audiences").iterdir())
     assert audiences == [f"segment-{i}.csv" for i in range(5)]
     revolvers = pl.read_csv(out.parent / "audiences" / "segment-1.csv")
-    assert revolvers.columns == ["customer_id"]
+    assert revolvers.columns == list(AUDIENCE_COLUMNS)
+    assert revolvers["confidence"].null_count() == revolvers.height  # an older assignments.csv
     assert revolvers["customer_id"].to_list() == customer_ids()[3120 : 3120 + 2410]
 
 

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from narratives import LLMSettings, RuleBasedWriter, build_context
+from narratives.audiences import AUDIENCE_COLUMNS
 from narratives.brief import Brief
 from narratives.export import ExportFiles, FixedPersonas, export_files, zip_files
 from narratives.preview import outgoing_requests
@@ -63,7 +64,7 @@ def test_the_export_holds_every_file_a_marketer_needs(files: ExportFiles) -> Non
 def test_audiences_hold_each_customer_once(files: ExportFiles) -> None:
     lists = [pl.read_csv(io.BytesIO(files[a.path])) for a in files.audiences]
     ids = pl.concat(lists).get_column("customer_id")
-    assert [frame.columns for frame in lists] == [["customer_id"]] * 3
+    assert [frame.columns[:6] for frame in lists] == [list(AUDIENCE_COLUMNS)] * 3
     assert [frame.height for frame in lists] == [60, 40, 20]  # toy groups, largest first
     assert sorted(ids.to_list()) == sorted(toy_frame().get_column("CUST_ID").to_list())
 

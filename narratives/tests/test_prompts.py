@@ -12,11 +12,13 @@ import pytest
 from narratives.brief import Audit, Brief, render_brief, write_brief
 from narratives.context import build_context
 from narratives.llm import OpenAIWriter
+from narratives.pack import pack_html
 from narratives.personas import Persona
 from narratives.rules import RuleBasedWriter
 from narratives.shelf import Shelf
 from narratives.templates import PROMPTS_DIR, render
 from testkit.narratives_fixtures import noisy_run, run_profile, write_run_dir
+from testkit.pack_fixtures import IMAGES, pack_of
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 WHEN = datetime(2025, 1, 15, 9, 30, tzinfo=UTC)
@@ -32,6 +34,7 @@ def assert_golden(name: str, text: str) -> None:
 
 def test_every_template_has_a_golden_test() -> None:
     covered = {"system.j2", "persona.j2", "persona_rules.j2", "brief.md.j2", "brief.html.j2"}
+    covered |= {"pack.html.j2"}
     shared = {"_badge.j2"}  # imported by both brief templates, covered through them
     assert {p.name for p in PROMPTS_DIR.glob("*.j2")} == covered | shared
 
@@ -126,3 +129,7 @@ def test_markdown_brief_neutralises_html_in_llm_text(tmp_path: Path, shelf: Shel
     assert "<script" not in markdown
     assert "<img" not in markdown
     assert "\\| pipe" in markdown  # a pipe cannot break the overview table
+
+
+def test_campaign_pack(shelf: Shelf) -> None:
+    assert_golden("pack.html", pack_html(pack_of(shelf, 1), images=IMAGES))

@@ -39,6 +39,7 @@ _PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#
             "#ff9da7", "#9c755f")  # fmt: skip
 _NOISE_COLOUR = "#bab0ac"
 _HIGH, _LOW = "#2f6f9f", "#d1603d"  # effect above / below the book
+_PLAIN_SIDES = ("higher than other customers", "lower than other customers")
 _EFFECT_SCALE = alt.Scale(scheme="redblue", domain=[-1.5, 1.5], clamp=True)  # d of 1.5 is huge
 _LABEL_LIMIT = 260  # pixels; segment and feature names are long, and cut names read badly
 _EFFECT_TOOLTIP = [
@@ -103,37 +104,53 @@ def segment_sizes(profile: RunProfile) -> alt.LayerChart:
 
 
 def effect_bars(
-    segment: SegmentProfile, *, top: int = 5, domain: tuple[float, float] | None = None
+    segment: SegmentProfile,
+    *,
+    top: int = 5,
+    domain: tuple[float, float] | None = None,
+    plain: bool = False,
 ) -> alt.Chart:
     """What sets one segment apart: its strongest effect sizes against the rest of the book.
 
     `domain` is the x axis's range; give every segment of a run `effect_domain(profile)`, so
-    their bars can be compared across cards.
+    their bars can be compared across cards. `plain` words the chart for readers who are not
+    analysts (a campaign pack): "higher/lower than other customers" in a legend, no scale.
     """
     strongest = _strongest(segment, top)
+    sides = _PLAIN_SIDES if plain else ("above the book", "below the book")
     data = pl.DataFrame(
         {
-            "label": [s.label for s in strongest],
+            "label": [s.label[:1].upper() + s.label[1:] if plain else s.label for s in strongest],
             "effect_size": [s.effect_size for s in strongest],
-            "side": [
-                "above the book" if s.effect_size > 0 else "below the book" for s in strongest
-            ],
+            "side": [sides[0] if s.effect_size > 0 else sides[1] for s in strongest],
         },
         schema={"label": pl.String, "effect_size": pl.Float64, "side": pl.String},
     )
-    colour = alt.Scale(domain=["above the book", "below the book"], range=[_HIGH, _LOW])
+    colour = alt.Scale(domain=list(sides), range=[_HIGH, _LOW])
+    scale = alt.Scale(domain=list(domain or _symmetric(strongest)))
+    x = alt.X(
+        "effect_size:Q",
+        title=["Effect size against", "the rest of the book"],  # fits a card's column
+        scale=scale,
+    )
+    legend = None
+    if plain:  # the bars' length and side, without the statistic behind them
+        x = alt.X(
+            "effect_size:Q",
+            title="A longer bar: a bigger difference from other customers",
+            scale=scale,
+            axis=alt.Axis(labels=False, ticks=False, grid=False),
+        )
+        legend = alt.Legend(title=None, orient="bottom")
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X(
-                "effect_size:Q",
-                title=["Effect size against", "the rest of the book"],  # fits a card's column
-                scale=alt.Scale(domain=list(domain or _symmetric(strongest))),
-            ),
+            x=x,
             y=alt.Y("label:N", sort=None, title=None, axis=_axis()),
-            color=alt.Color("side:N", scale=colour, legend=None),
-            tooltip=_EFFECT_TOOLTIP[1:],  # one segment: no segment name to show
+            color=alt.Color("side:N", scale=colour, legend=legend),
+            # One segment: no segment name to show; a plain chart is printed, not hovered.
+            tooltip=alt.Undefined if plain else _EFFECT_TOOLTIP[1:],
         )
         .properties(height=alt.Step(22))
     )

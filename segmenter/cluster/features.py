@@ -13,15 +13,18 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+from segmenter.errors import InputError
 from segmenter.ingest.schema import COUNT_COLUMNS, FEATURE_COLUMNS, MONEY_COLUMNS
 from segmenter.sampling import PREPROCESS_ROWS, Purpose, sample_rows
 
 __all__ = [
     "LOG_COLUMNS",
+    "TRANSFORMED_COLUMNS",
     "TRANSFORM_CHUNK_ROWS",
     "build_preprocessor",
     "feature_matrix",
     "fit_transform_features",
+    "inverse_features",
     "transform_features",
     "transform_in_chunks",
 ]
@@ -32,6 +35,11 @@ TRANSFORM_CHUNK_ROWS = 65_536
 # Money and counts are heavily right-skewed with many zeros; log1p keeps zeros at zero.
 LOG_COLUMNS: tuple[str, ...] = tuple(
     c for c in FEATURE_COLUMNS if c in MONEY_COLUMNS + COUNT_COLUMNS
+)
+
+# The input column behind each column of the transformed rows: log1p's columns come first.
+TRANSFORMED_COLUMNS: tuple[str, ...] = LOG_COLUMNS + tuple(
+    c for c in FEATURE_COLUMNS if c not in LOG_COLUMNS
 )
 
 
@@ -90,6 +98,25 @@ def fit_transform_features(frame: pl.DataFrame, *, seed: int) -> tuple[Pipeline,
 def transform_features(preprocessor: Pipeline, X: np.ndarray) -> np.ndarray:
     """`preprocessor.transform(X)`, bit for bit; with NumPy when `build_preprocessor` made it."""
     return _transform(preprocessor, _fitted_values(preprocessor), X)
+
+
+def inverse_features(preprocessor: Pipeline, T: np.ndarray) -> np.ndarray:
+    """The raw feature values that `transform_features` maps to the rows of `T`.
+
+    Undoes scaling and log1p; imputation has nothing to undo. An InputError for a preprocessor
+    `build_preprocessor` did not make, whose steps need not be invertible.
+    """
+    fitted = _fitted_values(preprocessor)
+    if fitted is None:
+        raise InputError(
+            "this model's preprocessing is not the product's own: it cannot be inverted"
+        )
+    shaped = T * fitted.scales + fitted.means
+    out = np.empty_like(shaped)
+    n_log = len(fitted.log_columns)
+    out[:, fitted.log_columns] = np.expm1(shaped[:, :n_log])
+    out[:, fitted.keep_columns] = shaped[:, n_log:]
+    return out
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ Rows are numbered as in a spreadsheet: the header is row 1, the first customer r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,7 +37,7 @@ from segmenter.ingest.schema import (
 if TYPE_CHECKING:
     from segmenter.ingest.raw import RawTable
 
-__all__ = ["MAX_INVALID_SHARE", "LoadedCustomers", "clean_table"]
+__all__ = ["MAX_INVALID_SHARE", "CarriedColumns", "LoadedCustomers", "clean_table"]
 
 MAX_INVALID_SHARE = 0.05  # more bad cells than this in a column: refuse rather than guess
 TOO_LARGE = 1e12  # no card holder moves a trillion in six months
@@ -46,6 +46,26 @@ _ROW = ROW
 _FILLED = "filled with the column median when segmenting"
 # A row with more of its 17 values missing than this is not a customer (a stray total, a note).
 MAX_MISSING_VALUES = len(FEATURE_COLUMNS) // 2
+_EXTRA_SHOWN = 20  # extra columns named in a refusal
+
+
+@dataclass(frozen=True)
+class CarriedColumns:
+    """Extra columns of a customer file, carried as text beside the canonical frame.
+
+    `frame` holds CUST_ID (the ids the canonical frame has, generated ones included) and the
+    columns asked for, in that order, one row per customer kept, in the canonical frame's order;
+    `rows` the spreadsheet row number of each (for sentences about a value).
+    """
+
+    frame: pl.DataFrame
+    rows: pl.Series
+    source: str
+
+    @property
+    def columns(self) -> list[str]:
+        """The carried columns' names, as asked for."""
+        return self.frame.columns[1:]
 
 
 @dataclass(frozen=True)
@@ -54,19 +74,26 @@ class LoadedCustomers:
 
     frame: pl.DataFrame
     report: DataQualityReport
+    carried: CarriedColumns | None = None  # the extra columns asked for with `keep`
 
 
 def clean_table(
-    raw: RawTable, *, columns: Mapping[str, str] | None = None, first_row: int = 2
+    raw: RawTable,
+    *,
+    columns: Mapping[str, str] | None = None,
+    first_row: int = 2,
+    keep: Sequence[str] = (),
 ) -> LoadedCustomers:
     """Map, parse and check a raw table; refuse it with an InputError when it cannot be used.
 
     `columns` maps the file's own column names to the product's, before any other matching.
     `first_row` is the spreadsheet row number of the table's first row: 2 under the header, more
-    for a batch further down a file read in batches.
+    for a batch further down a file read in batches. `keep` names extra columns of the file (the
+    report's `ignored_columns`) to carry as text beside the frame (`LoadedCustomers.carried`).
     """
     source = raw.source
     mapping = map_columns(raw.frame.columns, source=source, given=columns)
+    keep = _extra_columns(keep, mapping.ignored, source)
     frame = _numbers_or_text(
         raw.frame.select([pl.col(src).alias(dst) for src, dst in mapping.renames.items()]),
         source,
@@ -76,6 +103,13 @@ def clean_table(
 
     frame, id_findings = _clean_ids(frame, has_id=mapping.has_id)
     findings += id_findings
+    # Taken before rows are dropped, joined back on the row number once the frame is final;
+    # named by position meanwhile, as a file's column may have any name.
+    extras = (
+        _numbers_or_text(raw.frame.select(keep), source)
+        .rename({name: f"__keep{i}" for i, name in enumerate(keep)})
+        .with_row_index(_ROW, offset=first_row)
+    )
     frame, parse_findings = _parse_features(frame, raw, source)
     findings += parse_findings
     # Rows that are not customers go first, so a stray total cannot pass for a pattern below.
@@ -115,7 +149,30 @@ def clean_table(
         findings=findings,
         dropped=dropped,
     )
-    return LoadedCustomers(frame=frame.select(ID_COLUMN, *FEATURE_COLUMNS), report=report)
+    carried = None
+    if keep:
+        joined = frame.select(ID_COLUMN, _ROW).join(extras, on=_ROW, maintain_order="left")
+        text = [pl.col(f"__keep{i}").cast(pl.String).alias(name) for i, name in enumerate(keep)]
+        carried = CarriedColumns(
+            frame=joined.select(ID_COLUMN, *text), rows=joined.get_column(_ROW), source=source
+        )
+    return LoadedCustomers(
+        frame=frame.select(ID_COLUMN, *FEATURE_COLUMNS), report=report, carried=carried
+    )
+
+
+def _extra_columns(keep: Sequence[str], extra: list[str], source: str) -> list[str]:
+    """The columns to carry, each once; an InputError for one that is not an extra column."""
+    for name in keep:
+        if name not in extra:
+            listed = ", ".join(repr(c) for c in extra[:_EXTRA_SHOWN])
+            more = f" and {len(extra) - _EXTRA_SHOWN} more" if len(extra) > _EXTRA_SHOWN else ""
+            found = f"its extra columns are {listed}{more}" if extra else "it has no extra columns"
+            raise InputError(
+                f"{source}: cannot carry column {name!r}: it is not an extra column of the file "
+                f"(one the segments do not use); {found}"
+            )
+    return list(dict.fromkeys(keep))
 
 
 def _numbers_or_text(frame: pl.DataFrame, source: str) -> pl.DataFrame:

@@ -7,7 +7,7 @@ would cost is checked before or while it is read (see ingest.limits).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from segmenter.errors import InputError
@@ -62,12 +62,15 @@ def load_customers(
     *,
     columns: Mapping[str, str] | None = None,
     limits: ReadLimits = _DEFAULT,
+    keep: Sequence[str] = (),
 ) -> LoadedCustomers:
     """Read, map and validate a customer file: the canonical frame and its quality report.
 
-    `columns` maps the file's own column names to the product's (see ingest.mapping).
+    `columns` maps the file's own column names to the product's (see ingest.mapping). `keep`
+    names extra columns to carry as text beside the frame, keyed by the same customer ids
+    (`LoadedCustomers.carried`, see ingest.quality.CarriedColumns).
     """
-    return clean_table(read_table(path, limits=limits), columns=columns)
+    return clean_table(read_table(path, limits=limits), columns=columns, keep=keep)
 
 
 def _read_fast(source: Path | bytes, head: bytes, name: str, limits: ReadLimits) -> RawTable | None:

@@ -25,6 +25,8 @@ __all__ = [
     "MODEL_FORMAT",
     "TRUSTED_TYPES",
     "SegmentModel",
+    "assignment_confidence",
+    "assignment_table",
     "load_model",
     "model_bytes",
     "preload_skops",
@@ -56,7 +58,17 @@ class SegmentModel:
     pipeline: Pipeline  # steps "features" then "cluster"; predict gives raw labels
     label_map: dict[int, int]  # raw label -> segment id (0..k-1 by size, -1 noise)
     names: dict[int, str]  # segment id -> name
-    centres: np.ndarray  # (k, n_features) segment means in the transformed space, row = id
+    centres: np.ndarray  # (k, n_features) segment means in the transformed space, by ascending id
+
+    @property
+    def centre_ids(self) -> np.ndarray:
+        """The segment id of each row of `centres`: the ids ascending (0..k-1 when fitted;
+        a refreshed run keeps earlier ids, so they may skip)."""
+        return np.array(sorted(s for s in self.names if s != NOISE), dtype=np.int64)
+
+    def centre_of(self, segment: int) -> np.ndarray:
+        """The centre of one segment id."""
+        return self.centres[int(np.searchsorted(self.centre_ids, segment))]
 
     def segments(self, frame: pl.DataFrame) -> np.ndarray:
         """Segment id of every customer in a canonical frame, in its row order."""
@@ -69,40 +81,78 @@ class SegmentModel:
         ids = np.array([self.label_map.get(int(p), -2) for p in predicted], dtype=np.int64)
         unknown = ids == -2
         if unknown.any():  # a raw label no training customer had (an empty mixture component)
-            ids[unknown] = _distances(transformed[unknown], self.centres).argmin(axis=1)
+            nearest = _distances(transformed[unknown], self.centres).argmin(axis=1)
+            ids[unknown] = self.centre_ids[nearest]
         return ids, transformed
 
 
 def score(model: SegmentModel, frame: pl.DataFrame) -> pl.DataFrame:
     """Segment, name, confidence and runner-up segment for every customer of a canonical frame.
 
-    Confidence is d2 / (d1 + d2), where d1 is the distance to the customer's own segment centre
-    and d2 to the nearest other one: 1 at the own centre, 0.5 half-way; empty for noise and for
-    a single segment. The runner-up is the nearest other segment centre.
+    Confidence as in `assignment_confidence`; the runner-up is the nearest other segment centre
+    (empty for a single segment).
     """
     ids, transformed = model._segments(feature_matrix(frame))
-    distances = _distances(transformed, model.centres)
-    k = model.centres.shape[0]
-    rows = np.arange(ids.size)
-    own = np.where(ids >= 0, distances[rows, np.clip(ids, 0, None)], np.nan)
+    confidence, runner = assignment_confidence(
+        transformed, model.centres, ids, centre_ids=model.centre_ids
+    )
+    several = model.centres.shape[0] > 1
+    return assignment_table(frame.get_column(ID_COLUMN), ids, model.names, confidence).with_columns(
+        pl.Series("runner_up", runner if several else [None] * ids.size, dtype=pl.Int64),
+        pl.Series(
+            "runner_up_name",
+            segment_names(runner, model.names) if several else [None] * ids.size,
+            dtype=pl.String,
+        ),
+    )
+
+
+def assignment_confidence(
+    transformed: np.ndarray,
+    centres: np.ndarray,
+    segments: np.ndarray,
+    *,
+    centre_ids: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """How surely each customer belongs to their segment, and the nearest other segment.
+
+    Confidence is d2 / (d1 + d2), where d1 is the distance of a customer's transformed row to
+    their own segment centre and d2 to the nearest other one: 1 at the own centre, 0.5
+    half-way, rounded to 4 decimals; NaN for noise and when there is a single segment. The
+    runner-up is the nearest other centre (the nearest centre for noise); NOISE for a single
+    segment. `centre_ids` are the segment ids of the centres' rows (default 0..k-1). The one
+    place this is computed: assignments.csv and scoring both use it.
+    """
+    n, k = segments.size, centres.shape[0]
+    if k < 2:
+        return np.full(n, np.nan), np.full(n, NOISE, dtype=np.int64)
+    ids = np.arange(k) if centre_ids is None else centre_ids
+    distances = _distances(transformed, centres)
+    rows = np.arange(n)
+    assigned = segments >= 0
+    column = np.minimum(np.searchsorted(ids, np.clip(segments, 0, None)), k - 1)
+    own = np.where(assigned, distances[rows, column], np.nan)
     others = distances.copy()
-    others[rows[ids >= 0], ids[ids >= 0]] = np.inf
-    runner = others.argmin(axis=1) if k > 1 else np.full(ids.size, NOISE)
-    runner_distance = others[rows, runner] if k > 1 else np.full(ids.size, np.nan)
+    others[rows[assigned], column[assigned]] = np.inf
+    runner = others.argmin(axis=1)
+    runner_distance = others[rows, runner]
     with np.errstate(invalid="ignore", divide="ignore"):
         confidence = np.round(runner_distance / (own + runner_distance), 4)
-    valid = (ids >= 0) & (k > 1)
+    return np.where(assigned & np.isfinite(confidence), confidence, np.nan), ids[runner]
+
+
+def assignment_table(
+    customer_ids: pl.Series, segments: np.ndarray, names: dict[int, str], confidence: np.ndarray
+) -> pl.DataFrame:
+    """The columns of assignments.csv: customer_id, segment, segment_name, confidence (or null)."""
     return pl.DataFrame(
         {
-            "customer_id": frame.get_column(ID_COLUMN).cast(pl.String),
-            "segment": ids,
-            "segment_name": segment_names(ids, model.names),
-            "confidence": np.where(valid & np.isfinite(confidence), confidence, np.nan),
-            "runner_up": runner if k > 1 else [None] * ids.size,
-            "runner_up_name": segment_names(runner, model.names) if k > 1 else [None] * ids.size,
-        },
-        schema_overrides={"runner_up": pl.Int64, "runner_up_name": pl.String},
-    ).with_columns(pl.col("confidence").fill_nan(None))
+            "customer_id": customer_ids.cast(pl.String),
+            "segment": pl.Series(segments, dtype=pl.Int64),
+            "segment_name": segment_names(segments, names),
+            "confidence": pl.Series(confidence, dtype=pl.Float64).fill_nan(None),
+        }
+    )
 
 
 def segment_names(segments: np.ndarray, names: dict[int, str]) -> pl.Series:

@@ -34,13 +34,15 @@ def test_streaming_assigns_every_customer_and_the_model_scores_them_back(
     done = segment_streaming(parquet, out, k=3, seed=1, sample_size=250, batch_rows=128)
     assert (done.rows_read, done.rows_assigned) == (600, 600)
     assignments = pl.read_csv(out / "assignments.csv", schema_overrides={"customer_id": pl.String})
-    assert assignments.columns == ["customer_id", "segment", "segment_name"]
+    assert assignments.columns == ["customer_id", "segment", "segment_name", "confidence"]
     source = pl.read_parquet(parquet)
     assert assignments["customer_id"].to_list() == source["CUST_ID"].to_list()
     truth = toy_groups(SIZES)[[int(c[1:]) - 1 for c in source["CUST_ID"].to_list()]]
     assert adjusted_rand_score(truth, assignments["segment"].to_numpy()) == 1.0
     scored = score(load_model(out / "model.skops"), source)
     np.testing.assert_array_equal(scored["segment"].to_numpy(), assignments["segment"].to_numpy())
+    # The same confidence as scoring gives: one function computes both.
+    assert scored["confidence"].to_list() == assignments["confidence"].to_list()
     profile = RunProfile.model_validate_json((out / "profiles.json").read_text())
     assert profile.n_customers == 600
     assert [s.size for s in profile.segments] == [300, 200, 100]

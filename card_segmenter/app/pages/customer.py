@@ -8,12 +8,25 @@ from card_segmenter.app import state
 from card_segmenter.app.llm import personas_for
 from narratives import build_context
 from narratives.customer import INDICATION, customer_view
-from narratives.customer_text import assignment_sentence, figures_table, match_text, notes
+from narratives.customer_text import (
+    assignment_sentence,
+    figures_table,
+    match_text,
+    move_outcome,
+    move_table,
+    notes,
+)
 from narratives.templates import plain_markdown
 from segmenter.errors import InputError
-from segmenter.explain.customer import find_customer, typed_customer, typical_customer
+from segmenter.explain.customer import (
+    customer_values,
+    find_customer,
+    typed_customer,
+    typical_customer,
+)
 from segmenter.explain.measures import kind_of, label
 from segmenter.ingest.schema import FEATURE_COLUMNS
+from segmenter.model.moves import MOVE_NOTE, move_to_segment
 
 SHOWN = 5  # figures in the table at first: what sets the segment apart, then the others
 STEPS = {"money": (10.0, "%.2f"), "share": (0.05, "%.2f"), "count": (1.0, "%.0f")}
@@ -126,3 +139,29 @@ with offers:
         st.caption("None: no product on the shelf has every condition met by these figures.")
     risks = "Each product's risk notes are behind its question mark. " if view.products else ""
     st.caption(plain_markdown(f"{risks}{shelf.disclaimer}"))
+
+others = [s for s in context.segments if not s.is_noise and s.id != segment.id]
+if others:
+    st.markdown("**What would move this customer to another segment**")
+    target = st.selectbox(
+        "Segment to move to",
+        others,
+        index=None,
+        format_func=lambda s: f"{s.id}: {s.name} ({titles.get(s.id, s.title)})",  # plain text
+        placeholder="Choose a segment",
+        key="move_target",
+        help="The smallest changes in how the customer uses the card (paying in full, cash "
+        "advances, purchases, payments, balance) that this run's model assigns to that segment.",
+    )
+    if target is not None:
+        try:
+            move = move_to_segment(run.model, row, target.id)
+        except InputError as error:
+            st.info(plain_markdown(f"{error}."))
+        else:
+            st.success(plain_markdown(move.sentence))
+            st.caption(plain_markdown(move_outcome(move)))
+            st.dataframe(
+                move_table(move, customer_values(row)), hide_index=True, key="move_figures"
+            )
+        st.caption(MOVE_NOTE)

@@ -1,5 +1,10 @@
 """Export, for marketers: the brief, the audience lists, the model and the run's files, and one
-ZIP of all: the files `segmenter segment` and `segmenter brief` write."""
+ZIP of all: the files `segmenter segment` and `segmenter brief` write.
+
+The audience lists may carry extra columns of the customer file (email, region...) and keep
+only consenting customers where a segment's products need consent (narratives.audiences): a
+consent column that is not yes/no is one st.error, and the lists are offered without them.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ import streamlit as st
 from card_segmenter.app import state, widgets
 from card_segmenter.app.llm import personas_for
 from narratives import build_context
-from narratives.export import zip_files
+from narratives.export import ExportFiles, zip_files
 from narratives.templates import plain_markdown
+from segmenter.errors import InputError
 
 # (column title, [(button label, file name, MIME type), ...]) per column.
 DOWNLOADS = (
@@ -36,15 +42,55 @@ if (run := state.current_run(inputs)) is None:
     st.stop()
 context = build_context(run.profile)
 shown = personas_for(inputs.key, context)
-files = state.export(
-    inputs.key, shown.id, run, shown.personas, shown.asked, shown.endpoint, inputs.settings.price
-)
 widgets.summary(run.profile)
 widgets.verdict_box(context, inputs.key)
 st.caption(
     plain_markdown(f"Narratives: {shown.label}{f' ({shown.note})' if shown.note else ''}.")
     + " The files are "
     "exactly what `segmenter segment` and `segmenter brief` write."
+)
+extras = inputs.loaded.report.ignored_columns  # options are plain text, never Markdown
+carry: list[str] = []
+consent: str | None = None
+if extras:
+    with st.expander("Columns for the CRM: carry extra columns of your file, respect consent"):
+        carry = st.multiselect(
+            "Carry these columns into the audience lists",
+            extras,
+            key="audience_carry",
+            help="Columns of your file the segments do not use, e.g. email or region: written "
+            "as text beside each customer, in the order chosen.",
+        )
+        consent = st.selectbox(
+            "Marketing consent column (yes/no)",
+            [None, *extras],
+            format_func=lambda column: "none" if column is None else column,
+            key="audience_consent",
+            help="Segments offered a product that needs marketing consent keep only the "
+            "customers with yes (yes/y/true/1; no/n/false/0; an empty cell counts as no).",
+        )
+keep = tuple(dict.fromkeys([*carry, *([consent] if consent else [])]))
+chosen: ExportFiles | None = None
+if keep:
+    try:
+        carried = state.carried(
+            inputs.key.digest,
+            inputs.key.source,
+            inputs.data,
+            tuple(inputs.loaded.report.user_mapping.items()),
+            keep,
+            consent,
+        )
+        chosen = state.export(
+            inputs.key, shown.id, run, shown.personas, shown.asked, shown.endpoint,
+            inputs.settings.price, keep, consent, carried,
+        )  # fmt: skip
+    except InputError as error:
+        st.error(
+            "The audience lists below leave out the columns chosen: " + plain_markdown(str(error))
+        )
+files = chosen or state.export(
+    inputs.key, shown.id, run, shown.personas, shown.asked, shown.endpoint, inputs.settings.price
 )
 st.download_button(
     "Everything, as one ZIP",
@@ -68,7 +114,10 @@ for column, (title, downloads) in zip(st.columns(2), DOWNLOADS, strict=True):
                 key=f"download_{name.replace('.', '_')}",
                 on_click="ignore",
             )
-st.markdown("**Audience lists** (customer ids per segment, for the campaign tools)")
+st.markdown(
+    "**Audience lists** (per segment: customer ids, persona, products, confidence, and the "
+    "columns carried, for the campaign tools)"
+)
 with st.container(horizontal=True):
     for audience in files.audiences:
         st.download_button(
@@ -78,6 +127,14 @@ with st.container(horizontal=True):
             mime="text/csv",
             key=f"download_audience_{audience.segment_id}",
             on_click="ignore",
+        )
+for audience in files.audiences:
+    if audience.left_out:
+        st.caption(
+            plain_markdown(
+                f"{audience.segment_name}: {audience.left_out:,} customers without marketing "
+                f"consent ({consent}) left out, as its products need consent."
+            )
         )
 with st.expander("Preview the brief"):
     st.markdown(files["brief.md"].decode("utf-8"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Literal
 
 import streamlit as st
@@ -9,10 +11,12 @@ import streamlit as st
 from card_segmenter.app import state, widgets
 from card_segmenter.app.llm import LLMPersonas, llm_controls, personas_for, running, usage
 from narratives import Persona, RunContext, SegmentContext, build_context
+from narratives.pack_files import PackFile, pack_file, pack_file_name
 from narratives.personas import RULE_BASED, fell_back
 from narratives.sources import Cited
 from narratives.templates import capitalize_first, plain_markdown
 from segmenter.charts import figures as charts
+from segmenter.pipeline import Segmentation
 from segmenter.results import SegmentProfile
 
 CONFIDENCE_COLOURS: dict[str, Literal["green", "orange", "red"]] = {
@@ -20,6 +24,13 @@ CONFIDENCE_COLOURS: dict[str, Literal["green", "orange", "red"]] = {
     "medium": "orange",
     "low": "red",
 }
+# A segment's campaign pack and its audience file: (kind, button, MIME type, icon).
+PACK_DOWNLOADS: tuple[tuple[PackFile, str, str, str], ...] = (
+    ("pdf", "Campaign pack (PDF)", "application/pdf", ":material/picture_as_pdf:"),
+    ("html", "Campaign pack (HTML)", "text/html", ":material/article:"),
+    ("csv", "Audience (CSV)", "text/csv", ":material/groups:"),
+)
+Pack = Callable[[Persona, PackFile], bytes]  # a persona's pack file, made when clicked
 
 
 def persona_card(
@@ -30,6 +41,7 @@ def persona_card(
     *,
     domain: tuple[float, float],
     waiting: bool = False,
+    pack: Pack | None = None,
 ) -> None:
     cited, notes = persona.footnoted()
     with st.container(border=True, key=f"persona-{segment.id}"):
@@ -88,6 +100,23 @@ def persona_card(
             st.caption(
                 f"Tokens for this segment: {persona.tokens_in:,} in, {persona.tokens_out:,} out."
             )
+        if pack is not None and not segment.is_noise:  # unassigned customers are no audience
+            pack_buttons(segment, persona, pack)
+
+
+def pack_buttons(segment: SegmentContext, persona: Persona, pack: Pack) -> None:
+    """The segment's campaign pack for marketers and its audience file, made when clicked."""
+    with st.container(horizontal=True):
+        for kind, button, mime, icon in PACK_DOWNLOADS:
+            st.download_button(
+                button,
+                data=partial(pack, persona, kind),  # made only when clicked
+                file_name=pack_file_name(segment.id, kind),
+                mime=mime,
+                key=f"pack_{kind}_{segment.id}",
+                on_click="ignore",
+                icon=icon,
+            )
 
 
 def details(segment: SegmentContext, persona: Persona, cited: dict[str, list[Cited]]) -> None:
@@ -118,13 +147,20 @@ def details(segment: SegmentContext, persona: Persona, cited: dict[str, list[Cit
 def cards(
     context: RunContext,
     shown: LLMPersonas,
-    by_id: dict[int, SegmentProfile],
+    run: Segmentation,
     domain: tuple[float, float],
     key: state.RunKey,
 ) -> None:
     """A card per segment, one a row; while a batch runs, each card as its answer arrives."""
     batch = running(key)
     personas, label, waiting = shown.personas, shown.label, set[int]()
+    by_id = {s.id: s for s in run.profile.segments}
+    shelf = state.shelf()
+    asked, endpoint = (batch.model, batch.endpoint) if batch else (shown.asked, shown.endpoint)
+
+    def pack(persona: Persona, kind: PackFile) -> bytes:
+        return pack_file(run, persona, kind, narratives=asked, shelf=shelf, endpoint=endpoint)
+
     if batch is not None:
         if batch.future.done():
             st.rerun()  # file the batch's personas and redraw the controls
@@ -146,6 +182,7 @@ def cards(
             label,
             domain=domain,
             waiting=segment.id in waiting,
+            pack=pack,
         )
 
 
@@ -161,11 +198,10 @@ if shown.note:
     st.warning(plain_markdown(f"Narratives: {shown.label}. {capitalize_first(shown.note)}."))
 if said := usage(shown, inputs.settings.price):
     st.caption(plain_markdown(said))
-by_id = {s.id: s for s in run.profile.segments}
 # While a batch runs, the cards alone are redrawn every second (a fragment), not the page.
 # One effect-size scale for every card, so bars can be compared across segments.
 domain = charts.effect_domain(run.profile)
 st.fragment(cards, run_every=1.0 if running(inputs.key) else None)(
-    context, shown, by_id, domain, inputs.key
+    context, shown, run, domain, inputs.key
 )
 st.caption(state.shelf().disclaimer)

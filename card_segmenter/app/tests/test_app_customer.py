@@ -82,3 +82,34 @@ def test_typed_figures_get_a_segment() -> None:
     assert headings == ["The Stretched Borrower"]
     # Cash advances in 60% of months: the customer's own figures show strain.
     assert any("own figures show strain" in w for w in texts(at, "warning"))
+
+
+def test_a_move_to_another_segment_is_said_in_words_and_figures() -> None:
+    at = customer_page()
+    at.text_input(key="customer_id").set_value("C10002").run()
+    assert at.selectbox(key="move_target").value is None
+    current = next(c for c in texts(at, "caption") if c.startswith("Customer C10002 · segment"))
+    own = re.search(r"segment (\d):", current)
+    assert own is not None
+    options = at.selectbox(key="move_target").options
+    assert len(options) == 2  # the other two segments of three
+    assert not any(o.startswith(f"{own[1]}:") for o in options)
+    moves = 0
+    for option in options:
+        at.selectbox(key="move_target").set_value(option).run()
+        assert not at.exception
+        target = option.split(":")[0]
+        refused = [i for i in texts(at, "info") if i.startswith("No change the customer can")]
+        assert len(at.success) + len(refused) == 1
+        if at.success:  # a move: its sentence, the model's answer and the changed figures
+            moves += 1
+            assert texts(at, "success")[0].endswith(".")
+            placed = f"With these figures the model places them in segment {target},"
+            assert any(c.startswith(placed) for c in texts(at, "caption"))
+            table = at.dataframe[-1].value  # the last table on the page
+            assert list(table.columns) == ["Figure", "Now", "After the move"]
+            assert len(table) >= 1
+            assert (table["Now"] != table["After the move"]).all()
+        note = "What the segmentation model responds to, not advice"
+        assert any(c.startswith(note) for c in texts(at, "caption"))
+    assert moves >= 1

@@ -1,5 +1,6 @@
 """Every CSV the app offers for download is spreadsheet-safe: ids that look like formulas are
-quoted, as in the files the command line writes (segmenter.files).
+quoted, as in the files the command line writes (segmenter.files). The audience lists carry the
+extra columns chosen and respect a consent column, as `segmenter brief --carry --consent` does.
 
 The CSVs: assignments.csv and each audience list on the Export page, the same files inside
 campaign.zip (made only when clicked), and scores.csv on the Score page.
@@ -8,6 +9,8 @@ campaign.zip (made only when clicked), and scores.csv on the Score page.
 from __future__ import annotations
 
 import io
+import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -112,3 +115,89 @@ def test_every_export_csv_quotes_formula_like_ids() -> None:
     assert sorted(csvs) == sorted(["campaign/assignments.csv", *lists])
     assert csvs["campaign/assignments.csv"] == assignments
     assert [csvs[name] for name in lists] == audiences
+
+
+# --- audience lists a CRM can take -------------------------------------------------------------
+
+HYPERLINK = '=HYPERLINK("http://evil.example","Click")'
+
+
+def crm_customers(rows: int = 400) -> bytes:
+    """The sample's first rows with extra columns: an email (one formula-like), a consent flag
+    (no for every fourth customer) and a region."""
+    frame = pl.read_csv(SAMPLE, n_rows=rows, schema_overrides={"CUST_ID": pl.String})
+    emails = [f"c{i}@bank.example" for i in range(frame.height)]
+    emails[1] = HYPERLINK
+    return (
+        frame.with_columns(
+            email=pl.Series(emails),
+            consent=pl.Series(["No " if i % 4 == 0 else "yes" for i in range(frame.height)]),
+            region=pl.lit("north"),
+        )
+        .write_csv()
+        .encode()
+    )
+
+
+def audience_lists(at: AppTest) -> list[pl.DataFrame]:
+    keys = [b.key for b in at.get("download_button") if (b.key or "").startswith("download_aud")]
+    assert len(keys) >= 2
+    return [pl.read_csv(io.BytesIO(downloaded(at, k)), infer_schema=False) for k in keys]
+
+
+def test_audience_lists_carry_chosen_columns_and_keep_consenting_customers() -> None:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.switch_page("card_segmenter/app/pages/export.py").run()
+    at.sidebar.file_uploader(key="upload").set_value(("crm.csv", crm_customers(), "text/csv")).run()
+    at.multiselect(key="audience_carry").set_value(["region", "email"]).run()
+    at.selectbox(key="audience_consent").set_value("consent").run()
+    assert not at.exception
+    assert not at.error
+
+    lists = audience_lists(at)
+    columns = ["customer_id", "segment", "segment_name", "persona_title", "product_ids"]
+    columns += ["confidence", "region", "email", "consent"]
+    assert all(frame.columns == columns for frame in lists)
+    every = pl.concat(lists)
+    assert every.filter(pl.col("customer_id") == "C10002")["email"].to_list() == ["'" + HYPERLINK]
+    assert set(every["region"]) == {"north"}
+    assert set(every["consent"]) <= {"yes", "no"}
+    # Lists of segments whose products need consent hold only yes; every no is either in a
+    # list that needs none or counted as left out (brief.json, inside the ZIP).
+    with zipfile.ZipFile(io.BytesIO(downloaded(at, "download_zip"))) as archive:
+        brief = json.loads(archive.read("campaign/brief.json"))
+    left_out = {s["segment"]["id"]: s["audience_left_out"] for s in brief["sections"]}
+    assert sum(left_out.values()) > 0
+    for frame in lists:
+        if left_out[int(frame["segment"][0])]:
+            assert set(frame["consent"]) == {"yes"}
+    kept_no = int((every["consent"] == "no").sum())
+    assert kept_no + sum(left_out.values()) == 100  # every fourth of 400
+    captions = [re.sub(r"\\(.)", r"\1", c.value) for c in at.caption]
+    assert [c for c in captions if "without marketing consent (consent) left out" in c]
+
+
+def test_a_consent_column_that_is_not_yes_or_no_is_one_sentence_and_the_page_works() -> None:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.switch_page("card_segmenter/app/pages/export.py").run()
+    at.sidebar.file_uploader(key="upload").set_value(("crm.csv", crm_customers(), "text/csv")).run()
+    at.selectbox(key="audience_consent").set_value("email").run()
+    assert not at.exception
+    assert len(at.error) == 1
+    # As it reads on screen: escapes dropped, and the word joiner that keeps an address from
+    # becoming a link (narratives.templates.plain_markdown).
+    assert re.sub(r"\\(.)", r"\1", at.error[0].value).replace("\u2060", "") == (
+        "The audience lists below leave out the columns chosen: crm.csv: consent column "
+        "'email', row 2 (customer C10001): 'c0@bank.example' is not yes or no; the column "
+        "must hold yes/no, y/n, true/false or 1/0 (any case; an empty cell counts as no) "
+        "(and 399 more rows like it)"
+    )
+    # The rest of the page works: the lists without the columns, the ZIP, the brief.
+    assert all(frame.columns[-1] == "confidence" for frame in audience_lists(at))
+    assert downloaded(at, "download_zip").startswith(b"PK")
+    # Another file, without the columns chosen: the choice goes with the file.
+    at.sidebar.file_uploader(key="upload").set_value(
+        ("book.csv", hostile_customers(), "text/csv")
+    ).run()
+    assert not at.exception
+    assert not at.error

@@ -1,0 +1,107 @@
+"""`segmenter explain`: a customer's segment and the moves to others, from a real saved run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from card_segmenter.cli import main
+from segmenter.ingest.read import load_customers
+from segmenter.model.fitted import load_model
+from segmenter.model.moves import MOVE_NOTE
+
+pytestmark = pytest.mark.real_data
+
+
+@pytest.fixture(scope="module")
+def real_run(real_data_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run")
+    assert _run("segment", real_data_path, "--out", out, "--k", "4", "--seed", "0") == 0
+    return out
+
+
+def _run(*args: str | Path) -> int:
+    try:
+        main([str(a) for a in args])
+    except SystemExit as done:
+        return int(done.code or 0)
+    return 0
+
+
+def test_explain_says_where_the_customer_is_and_how_to_reach_each_other_segment(
+    real_run: Path, real_data_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = real_run / "model.skops"
+    code = _run("explain", model, real_data_path, "--customer", "C10002")
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert out[0].startswith("C10002 is in segment ")
+    assert "confidence 0." in out[0]
+    moves = [line for line in out if line.startswith("To segment ")]
+    assert len(moves) == 3  # every segment of four but its own
+    placed = [line for line in out if line.startswith("  With these figures")]
+    for move, line in zip(moves, placed, strict=False):
+        target = move.removeprefix("To segment ").split(",")[0]
+        assert line.startswith(f"  With these figures the model places them in segment {target},")
+    assert out[-1] == MOVE_NOTE
+
+
+def test_explain_to_one_segment(
+    real_run: Path, real_data_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = load_model(real_run / "model.skops")
+    row = load_customers(real_data_path).frame[:1]
+    current = int(saved.segments(row)[0])
+    target = next(s for s in sorted(saved.names) if s >= 0 and s != current)
+    code = _run(
+        "explain", real_run / "model.skops", real_data_path, "--customer", " c10001 ",
+        "--to", str(target),
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.count("To segment ") == 1
+    assert f"To segment {target}, {saved.names[target]}: " in out
+
+
+@pytest.mark.parametrize(
+    ("customer", "to", "said"),
+    [
+        ("NOBODY", "1", "error: No customer NOBODY in "),
+        ("C10002", "9", "error: no segment 9 in this model; its segments are 0 ("),
+        ("C10002", "-1", "error: unassigned customers (-1) are not a segment to move to"),
+    ],
+)
+def test_explain_refuses_bad_input_with_one_line(
+    real_run: Path,
+    real_data_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    customer: str,
+    to: str,
+    said: str,
+) -> None:
+    code = _run(
+        "explain", real_run / "model.skops", real_data_path, "--customer", customer, "--to", to
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith(said)
+    assert err.count("\n") == 1
+
+
+def test_explain_refuses_the_customers_own_segment(
+    real_run: Path, real_data_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = load_model(real_run / "model.skops")
+    row = load_customers(real_data_path).frame[1:2]
+    current = int(saved.segments(row)[0])
+    code = _run(
+        "explain", real_run / "model.skops", real_data_path, "--customer", "C10002",
+        "--to", str(current),
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (
+        f"error: customer C10002 is already in segment {current}, {saved.names[current]}: "
+        "choose another segment to move to\n"
+    )
