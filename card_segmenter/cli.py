@@ -149,6 +149,14 @@ def segment(
     ] = False,
     map_pairs: MapOption = None,
     columns_file: ColumnsOption = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            help="Last month's run folder: keep its segment ids and names where segments "
+            "match, and write refresh.json, migration.csv and drift.csv.",
+        ),
+    ] = None,
 ) -> None:
     """Segment customers: write assignments.csv, profiles.json and model.skops into DIR."""
     from segmenter.cluster.algorithms import get_algorithm
@@ -158,6 +166,15 @@ def segment(
     from segmenter.ingest.read import load_customers
     from segmenter.model.fitted import preload_skops
     from segmenter.pipeline import parse_k, run_segmentation, write_segmentation
+    from segmenter.refresh.run import (
+        REFRESH_FILE,
+        REFRESH_FILES,
+        read_previous,
+        refresh_files,
+        refresh_lines,
+        refresh_run,
+        run_files,
+    )
     from segmenter.streaming import parquet_rows, segment_streaming, too_large_for_memory
 
     method = get_algorithm(algorithm)  # refuse bad options before reading the file
@@ -170,7 +187,12 @@ def segment(
     rows = parquet_rows(file)
     if stream and rows is None:
         raise InputError(f"{file}: --stream reads Parquet files only")
+    last = read_previous(previous) if previous is not None else None  # before the long part
     if stream or too_large_for_memory(file, limits=limits):
+        if last is not None:
+            raise InputError(
+                f"{file}: --previous works on books read in memory, not streamed in batches"
+            )
         profile = segment_streaming(
             file,
             out,
@@ -186,8 +208,16 @@ def segment(
             frame, algorithm=algorithm, k=n_segments, seed=seed, progress=progress,
             source=str(file),
         )  # fmt: skip
+        extra = run_files(frame)
+        if last is not None:
+            progress(f"matching the segments to {previous}")
+            run, refresh, moved = refresh_run(run, frame, last)
+            extra |= refresh_files(refresh, moved)
         progress(f"writing {out}")
-        write_segmentation(run, out)
+        write_segmentation(run, out, extra=extra)
+        for stale in REFRESH_FILES:  # what an earlier refresh wrote here no longer holds
+            if stale not in extra:
+                (out / stale).unlink(missing_ok=True)
         profile = run.profile
     for line in run_summary(profile, method=method).lines:  # the words the app shows
         typer.echo(line)
@@ -195,7 +225,13 @@ def segment(
         typer.echo(f"  {s.id:>3}  {s.name:<40} {s.size:>9,}  {s.share:6.1%}")
     verdict = profile_verdict(profile)
     typer.echo(f"Confidence in this segmentation: {verdict.level}. {verdict.sentence}")
-    typer.echo(f"wrote assignments.csv, profiles.json and model.skops to {out}")
+    if last is not None:
+        for line in refresh_lines(refresh):
+            typer.echo(line)
+    files = ["assignments.csv", "profiles.json", "model.skops", "book.json"]
+    if last is not None:
+        files += [REFRESH_FILE, "migration.csv"] + (["drift.csv"] if refresh.drift else [])
+    typer.echo(f"wrote {', '.join(files[:-1])} and {files[-1]} to {out}")
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from segmenter.cluster.evaluation import N_BOOTSTRAPS, Evaluation, evaluate
 from segmenter.cluster.features import fit_transform_features
 from segmenter.cluster.selection import K_RANGE, MIN_SHARE, choose_k
 from segmenter.errors import InputError
-from segmenter.files import csv_content, write_all
+from segmenter.files import Content, csv_content, write_all
 from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN
 from segmenter.model.fitted import (
     SegmentModel,
@@ -262,10 +263,13 @@ def fit_note(
     return " ".join(notes) or None
 
 
-def write_segmentation(run: Segmentation, out_dir: Path) -> None:
-    """Write assignments.csv, profiles.json and model.skops into `out_dir`.
+def write_segmentation(
+    run: Segmentation, out_dir: Path, *, extra: Mapping[str, Content] | None = None
+) -> None:
+    """Write assignments.csv, profiles.json and model.skops into `out_dir`, and `extra` files
+    (name -> bytes, e.g. a refresh's book.json and migration.csv) beside them.
 
-    All three are prepared before any is replaced, each atomically; assignments.csv is
+    All are prepared before any is replaced, each atomically; assignments.csv is
     spreadsheet-safe (see segmenter.files).
     """
     assignments = assignment_table(run.customer_ids, run.labels, run.model.names, run.confidence)
@@ -275,4 +279,5 @@ def write_segmentation(run: Segmentation, out_dir: Path) -> None:
             out_dir / "profiles.json": (run.profile.model_dump_json(indent=2) + "\n").encode(),
             out_dir / "model.skops": model_bytes(run.model),
         }
+        | {out_dir / name: data for name, data in (extra or {}).items()}
     )

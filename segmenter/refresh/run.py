@@ -1,0 +1,218 @@
+"""A monthly refresh, end to end: read the previous run's folder, match and relabel the new
+run, and the files that say what changed.
+
+The previous run is a folder `segmenter segment` wrote: model.skops, assignments.csv,
+profiles.json and book.json (the book's bins for drift; a run without it is refreshed without
+drift, and says so). A refreshed run's folder holds the same files, so it can be the previous
+run of the next month, plus:
+
+- refresh.json: how every segment was matched (status and evidence), what became of every
+  previous segment, the drift of every feature, the persona diff, and the highest segment id
+  ever used (fresh ids go above it: a retired id is never reused);
+- migration.csv: customers from each previous segment to each new one (long form);
+- drift.csv: the population stability index of every feature, and its level.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from segmenter.errors import InputError
+from segmenter.files import Content, csv_content
+from segmenter.model.fitted import SegmentModel, load_model
+from segmenter.pipeline import Segmentation
+from segmenter.refresh.diff import RunDiff, persona_diff
+from segmenter.refresh.drift import BookReference, DriftReport, book_reference, feature_drift
+from segmenter.refresh.match import Matching, match_segments
+from segmenter.refresh.migration import Migration, migration
+from segmenter.refresh.relabel import relabel_run
+from segmenter.results import RunProfile
+
+__all__ = [
+    "BOOK_FILE",
+    "REFRESH_FILE",
+    "REFRESH_FILES",
+    "PreviousRun",
+    "Refresh",
+    "read_previous",
+    "refresh_files",
+    "refresh_lines",
+    "refresh_run",
+    "run_files",
+]
+
+BOOK_FILE = "book.json"
+REFRESH_FILE = "refresh.json"
+NOISE = -1
+# The files only a refreshed run has: removed when a folder is written by a run that is not one.
+REFRESH_FILES = (REFRESH_FILE, "migration.csv", "drift.csv")
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """What a refresh needs of last month's run."""
+
+    source: str  # its folder, for messages
+    model: SegmentModel
+    assignments: pl.DataFrame  # customer_id, segment, segment_name
+    profile: RunProfile
+    book: BookReference | None  # None: a run written before book.json existed
+    highest_id: int  # the highest segment id ever used, through every refresh before it
+
+
+class Refresh(BaseModel):
+    """What a refresh found; written as refresh.json (the matrix also as migration.csv)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    previous: str
+    matching: Matching
+    diff: RunDiff
+    drift: DriftReport | None
+    highest_id: int
+    customers_in_both: int
+    customers_left: int
+    customers_joined: int
+
+
+def read_previous(folder: Path) -> PreviousRun:
+    """Last month's run from its folder; an InputError naming what is missing or damaged."""
+    if not folder.is_dir():
+        raise InputError(f"--previous {folder}: no such run folder (one `segmenter segment` wrote)")
+    for name in ("model.skops", "assignments.csv", "profiles.json"):
+        if not (folder / name).is_file():
+            raise InputError(f"--previous {folder}: no {name}; is it a run folder?")
+    model = load_model(folder / "model.skops")
+    profile = _read_json(folder / "profiles.json", RunProfile)
+    try:
+        assignments = pl.read_csv(
+            folder / "assignments.csv",
+            columns=["customer_id", "segment", "segment_name"],
+            schema_overrides={"customer_id": pl.String, "segment": pl.Int64},
+        )
+    except (pl.exceptions.PolarsError, OSError):
+        raise InputError(f"{folder / 'assignments.csv'}: not a readable assignments file") from None
+    book = _read_json(folder / BOOK_FILE, BookReference) if (folder / BOOK_FILE).is_file() else None
+    highest = max((s for s in model.names if s != NOISE), default=NOISE)
+    if (folder / REFRESH_FILE).is_file():
+        try:
+            highest = max(
+                highest, int(json.loads((folder / REFRESH_FILE).read_text())["highest_id"])
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            raise InputError(
+                f"{folder / REFRESH_FILE}: damaged; refresh from the run before it"
+            ) from None
+    return PreviousRun(str(folder), model, assignments, profile, book, highest)
+
+
+def _read_json(path: Path, kind: type[_Model]) -> _Model:
+    try:
+        return kind.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError):
+        raise InputError(f"{path}: cannot be read as a run's {path.name}") from None
+
+
+def refresh_run(
+    run: Segmentation, frame: pl.DataFrame, previous: PreviousRun
+) -> tuple[Segmentation, Refresh, Migration]:
+    """The new run (of `frame`) with last month's ids and names where its segments match, and
+    what changed: the matching, the persona diff, the drift and the migration."""
+    matching = match_segments(
+        previous.model,
+        previous.assignments,
+        run.model,
+        frame,
+        run.labels,
+        first_fresh_id=previous.highest_id + 1,
+    )
+    refreshed = relabel_run(run, matching, previous.profile)
+    moved = migration(previous.assignments, _assignments(refreshed))
+    final = [m.final_id for m in matching.segments]
+    refresh = Refresh(
+        previous=previous.source,
+        matching=matching,
+        diff=persona_diff(previous.profile, run.profile, matching),
+        drift=feature_drift(previous.book, frame) if previous.book is not None else None,
+        highest_id=max([previous.highest_id, *final]),
+        customers_in_both=moved.customers_in_both,
+        customers_left=moved.customers_left,
+        customers_joined=moved.customers_joined,
+    )
+    return refreshed, refresh, moved
+
+
+def _assignments(run: Segmentation) -> pl.DataFrame:
+    names = pl.Series(run.labels).replace_strict(
+        {int(s): n for s, n in run.model.names.items()}, return_dtype=pl.String
+    )
+    return pl.DataFrame(
+        {"customer_id": run.customer_ids, "segment": run.labels, "segment_name": names}
+    )
+
+
+def run_files(frame: pl.DataFrame) -> dict[str, Content]:
+    """The files every run folder gets beside the three of `write_segmentation`: book.json."""
+    return {BOOK_FILE: (book_reference(frame).model_dump_json(indent=2) + "\n").encode()}
+
+
+def refresh_files(refresh: Refresh, moved: Migration) -> dict[str, Content]:
+    """refresh.json, migration.csv and drift.csv of a refresh (spreadsheet-safe CSV)."""
+    files = {
+        REFRESH_FILE: (refresh.model_dump_json(indent=2) + "\n").encode(),
+        "migration.csv": csv_content(moved.matrix),
+    }
+    if refresh.drift is not None:
+        drift = pl.DataFrame(
+            [
+                {"feature": f.feature, "psi": f.psi, "level": f.level, "sentence": f.sentence}
+                for f in refresh.drift.features
+            ]
+        )
+        files["drift.csv"] = csv_content(drift)
+    return files
+
+
+def refresh_lines(refresh: Refresh) -> list[str]:
+    """What a refresh found, in the words the command line prints."""
+    lines = [
+        f"Refreshed against {refresh.previous}: {refresh.customers_in_both:,} customers in both "
+        f"runs, {refresh.customers_left:,} left, {refresh.customers_joined:,} joined "
+        f"(compared by {refresh.matching.basis})."
+    ]
+    for m in sorted(refresh.matching.segments, key=lambda m: m.final_id):
+        evidence = ", ".join(
+            part
+            for part in (
+                f"customer overlap {m.overlap:.0%}" if m.overlap is not None else "",
+                f"its centre moved {m.centre_shift:.0%} of the way to the nearest other segment"
+                if m.centre_shift is not None
+                else "",
+            )
+            if part
+        )
+        what = {
+            "matched": f"kept from last run ({evidence})",
+            "new": "new",
+            "split": f"split from segment {', '.join(map(str, m.previous))} ({evidence})",
+            "merged": f"merged from segments {', '.join(map(str, m.previous))} ({evidence})",
+        }[m.status]
+        lines.append(f"  segment {m.final_id} {m.name}: {what}")
+    lines.extend(f"  {sentence}" for sentence in refresh.diff.gone)
+    if refresh.drift is None:
+        lines.append(
+            f"Drift not measured: {refresh.previous} has no {BOOK_FILE} (a run of an earlier "
+            "version)."
+        )
+    elif moved := refresh.drift.flagged():
+        lines.extend(f"Drift: {f.sentence}" for f in moved)
+    else:
+        lines.append("No feature drifted: every population stability index is under 0.1.")
+    return lines
