@@ -162,6 +162,7 @@ def segment(
     from segmenter.cluster.algorithms import get_algorithm
     from segmenter.explain.summary import run_summary
     from segmenter.explain.verdict import profile_verdict
+    from segmenter.files import Content
     from segmenter.ingest.limits import limits_from_env
     from segmenter.ingest.read import load_customers
     from segmenter.model.fitted import preload_skops
@@ -173,7 +174,6 @@ def segment(
         refresh_files,
         refresh_lines,
         refresh_run,
-        run_files,
     )
     from segmenter.streaming import parquet_rows, segment_streaming, too_large_for_memory
 
@@ -208,7 +208,7 @@ def segment(
             frame, algorithm=algorithm, k=n_segments, seed=seed, progress=progress,
             source=str(file),
         )  # fmt: skip
-        extra = run_files(frame)
+        extra: dict[str, Content] = {}
         if last is not None:
             progress(f"matching the segments to {previous}")
             run, refresh, moved = refresh_run(run, frame, last)

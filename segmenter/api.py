@@ -93,7 +93,7 @@ def load_model(path: PathLike) -> SegmentModel:
 def save(run: Segmentation | ComparisonRun, out_dir: PathLike) -> None:
     """Write a run's files into `out_dir`, exactly as the command line does.
 
-    A segmentation writes assignments.csv, profiles.json and model.skops (what
+    A segmentation writes assignments.csv, profiles.json, model.skops and book.json (what
     `narratives.write_brief` reads); a comparison writes comparison.csv and agreement.csv.
     """
     if isinstance(run, Segmentation):

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from pydantic import BaseModel
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
@@ -26,6 +27,7 @@ from segmenter.model.fitted import (
     model_bytes,
 )
 from segmenter.progress import Progress, quiet
+from segmenter.refresh.drift import BOOK_FILE, BookReference, book_reference
 from segmenter.results import KChoice, RunProfile, SegmentProfile
 from segmenter.sampling import PROFILE_ROWS, Purpose, sample_rows
 
@@ -51,6 +53,7 @@ class Segmentation:
     profile: RunProfile
     model: SegmentModel
     confidence: np.ndarray  # per customer (model.fitted.assignment_confidence); NaN: none
+    book: BookReference | None = None  # the book's bins, for next month's drift (book.json)
 
 
 def parse_k(text: str) -> int | None:
@@ -183,7 +186,12 @@ def run_segmentation(
     )
     ids = frame.get_column(ID_COLUMN).cast(pl.String)
     return Segmentation(
-        customer_ids=ids, labels=result.labels, profile=profile, model=model, confidence=confidence
+        customer_ids=ids,
+        labels=result.labels,
+        profile=profile,
+        model=model,
+        confidence=confidence,
+        book=book_reference(frame),
     )
 
 
@@ -266,8 +274,9 @@ def fit_note(
 def write_segmentation(
     run: Segmentation, out_dir: Path, *, extra: Mapping[str, Content] | None = None
 ) -> None:
-    """Write assignments.csv, profiles.json and model.skops into `out_dir`, and `extra` files
-    (name -> bytes, e.g. a refresh's book.json and migration.csv) beside them.
+    """Write assignments.csv, profiles.json, model.skops and book.json (when the run has its
+    book's bins) into `out_dir`, and `extra` files (name -> content, e.g. a refresh's
+    migration.csv) beside them.
 
     All are prepared before any is replaced, each atomically; assignments.csv is
     spreadsheet-safe (see segmenter.files).
@@ -276,8 +285,13 @@ def write_segmentation(
     write_all(
         {
             out_dir / "assignments.csv": csv_content(assignments),
-            out_dir / "profiles.json": (run.profile.model_dump_json(indent=2) + "\n").encode(),
+            out_dir / "profiles.json": _json(run.profile),
             out_dir / "model.skops": model_bytes(run.model),
         }
+        | ({out_dir / BOOK_FILE: _json(run.book)} if run.book is not None else {})
         | {out_dir / name: data for name, data in (extra or {}).items()}
     )
+
+
+def _json(model: BaseModel) -> bytes:
+    return (model.model_dump_json(indent=2) + "\n").encode()

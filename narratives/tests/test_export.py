@@ -48,6 +48,7 @@ def test_the_export_holds_every_file_a_marketer_needs(files: ExportFiles) -> Non
         "audiences/segment-0.csv",
         "audiences/segment-1.csv",
         "audiences/segment-2.csv",
+        "book.json",
         "brief.html",
         "brief.json",
         "brief.md",

@@ -23,6 +23,7 @@ from segmenter.explain.measures import kind_of, label
 from segmenter.ingest.schema import FEATURE_COLUMNS
 
 __all__ = [
+    "BOOK_FILE",
     "DRIFT_BINS",
     "MODERATE_PSI",
     "PSI_EPSILON",
@@ -35,6 +36,8 @@ __all__ = [
     "compare_books",
     "feature_drift",
 ]
+
+BOOK_FILE = "book.json"  # a run folder's BookReference
 
 DRIFT_BINS = 10  # deciles of the previous book
 PSI_EPSILON = 1e-4  # the share an empty bin counts as: ln(0) would be infinite

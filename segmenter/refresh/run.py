@@ -28,7 +28,7 @@ from segmenter.files import Content, csv_content
 from segmenter.model.fitted import SegmentModel, load_model
 from segmenter.pipeline import Segmentation
 from segmenter.refresh.diff import RunDiff, persona_diff
-from segmenter.refresh.drift import BookReference, DriftReport, book_reference, feature_drift
+from segmenter.refresh.drift import BOOK_FILE, BookReference, DriftReport, feature_drift
 from segmenter.refresh.match import Matching, match_segments
 from segmenter.refresh.migration import Migration, migration
 from segmenter.refresh.relabel import relabel_run
@@ -44,10 +44,8 @@ __all__ = [
     "refresh_files",
     "refresh_lines",
     "refresh_run",
-    "run_files",
 ]
 
-BOOK_FILE = "book.json"
 REFRESH_FILE = "refresh.json"
 NOISE = -1
 # The files only a refreshed run has: removed when a folder is written by a run that is not one.
@@ -156,11 +154,6 @@ def _assignments(run: Segmentation) -> pl.DataFrame:
     return pl.DataFrame(
         {"customer_id": run.customer_ids, "segment": run.labels, "segment_name": names}
     )
-
-
-def run_files(frame: pl.DataFrame) -> dict[str, Content]:
-    """The files every run folder gets beside the three of `write_segmentation`: book.json."""
-    return {BOOK_FILE: (book_reference(frame).model_dump_json(indent=2) + "\n").encode()}
 
 
 def refresh_files(refresh: Refresh, moved: Migration) -> dict[str, Content]:

@@ -103,6 +103,7 @@ def test_segment_score_save_and_load_round_trip(tmp_path: Path) -> None:
     segmenter.save(run, tmp_path)
     assert {p.name for p in tmp_path.iterdir()} == {
         "assignments.csv",
+        "book.json",
         "profiles.json",
         "model.skops",
     }
