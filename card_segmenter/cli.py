@@ -187,6 +187,8 @@ def segment(
     rows = parquet_rows(file)
     if stream and rows is None:
         raise InputError(f"{file}: --stream reads Parquet files only")
+    if previous is not None and previous.resolve() == out.resolve():
+        raise InputError(f"--out {out}: write this month's run beside last month's, not over it")
     last = read_previous(previous) if previous is not None else None  # before the long part
     if stream or too_large_for_memory(file, limits=limits):
         if last is not None:
@@ -215,10 +217,10 @@ def segment(
             extra |= refresh_files(refresh, moved)
         progress(f"writing {out}")
         write_segmentation(run, out, extra=extra)
-        for stale in REFRESH_FILES:  # what an earlier refresh wrote here no longer holds
-            if stale not in extra:
-                (out / stale).unlink(missing_ok=True)
         profile = run.profile
+    for stale in REFRESH_FILES:  # what an earlier refresh wrote here no longer holds
+        if last is None:
+            (out / stale).unlink(missing_ok=True)
     for line in run_summary(profile, method=method).lines:  # the words the app shows
         typer.echo(line)
     for s in profile.segments:

@@ -38,6 +38,7 @@ __all__ = [
     "csv_content",
     "neutralise",
     "neutralise_text",
+    "restore_text",
     "write_all",
     "write_bytes",
     "write_csv",
@@ -57,6 +58,20 @@ def neutralise_text(text: str) -> str:
     return "'" + text if start.startswith((*FORMULA_PREFIXES, "\u2212")) else text
 
 
+def restore_text(column: pl.Series) -> pl.Series:
+    """A text column as it was before `neutralise`: the quote it put before a formula-like
+    cell taken off again (a cell that starts with a quote of its own keeps it)."""
+    rest = pl.col("cell").str.slice(1)
+    quoted = pl.col("cell").str.starts_with("'") & _formula_like(rest)
+    cells = pl.DataFrame({"cell": column.cast(pl.String)})
+    return cells.select(pl.when(quoted).then(rest).otherwise("cell")).to_series().alias(column.name)
+
+
+def _formula_like(text: pl.Expr) -> pl.Expr:
+    """Whether a cell would start a formula in a spreadsheet (what `neutralise` quotes)."""
+    return text.str.slice(0, _LOOK_AHEAD).str.normalize("NFKC").str.contains(_FORMULA_START)
+
+
 def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
     """Every text column (and the header) with formula-like cells quoted; numbers untouched."""
     text_columns = [
@@ -65,13 +80,7 @@ def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
         if dtype == pl.String or dtype == pl.Categorical or isinstance(dtype, pl.Enum)
     ]
     fixed = frame.with_columns(
-        pl.when(
-            pl.col(name)
-            .cast(pl.String)
-            .str.slice(0, _LOOK_AHEAD)
-            .str.normalize("NFKC")
-            .str.contains(_FORMULA_START)
-        )
+        pl.when(_formula_like(pl.col(name).cast(pl.String)))
         .then(pl.lit("'") + pl.col(name).cast(pl.String))
         .otherwise(pl.col(name).cast(pl.String))
         .alias(name)

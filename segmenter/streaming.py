@@ -44,6 +44,7 @@ from segmenter.ingest.schema import ID_COLUMN
 from segmenter.model.fitted import assignment_confidence, assignment_table
 from segmenter.pipeline import Segmentation, run_segmentation
 from segmenter.progress import Progress, quiet
+from segmenter.refresh.drift import BOOK_FILE
 from segmenter.results import RunProfile
 from segmenter.sampling import Purpose, sample_rows
 
@@ -133,6 +134,8 @@ def segment_streaming(
     counts, assigned = _assign_all(path, run, target, batch_rows, progress, columns)
     profile = _full_profile(run, counts, assigned, n_read)
     write_text(out_dir / "profiles.json", profile.model_dump_json(indent=2) + "\n")
+    if run.book is not None:  # the sample's bins: what next month's drift is measured against
+        write_text(out_dir / BOOK_FILE, run.book.model_dump_json(indent=2) + "\n")
     from segmenter.model.fitted import model_bytes
 
     write_bytes(out_dir / "model.skops", model_bytes(run.model))

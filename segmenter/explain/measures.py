@@ -99,9 +99,10 @@ def label(feature: str) -> str:
 
 
 def _ratio(numerator: str, denominator: str) -> pl.Expr:
-    # Null, not inf or NaN, when the denominator is missing, zero or negative.
-    den = pl.col(denominator)
-    return pl.when(den > 0).then(pl.col(numerator) / den).otherwise(None)
+    # Null, not inf or NaN, when the denominator is missing, zero or negative, or so small
+    # (a subnormal such as 1e-320 in a hostile file) that the ratio overflows.
+    ratio = pl.col(numerator) / pl.col(denominator)
+    return pl.when((pl.col(denominator) > 0) & ratio.is_finite()).then(ratio).otherwise(None)
 
 
 def _purchase_type() -> pl.Expr:

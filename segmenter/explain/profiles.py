@@ -155,10 +155,15 @@ def _effect_sizes(n: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarra
         n_r = n[rest].sum()
         if n[j] == 0 or n_r == 0 or n[j] + n_r <= 2:
             continue
-        m_r = np.dot(n[rest], mean[rest]) / n_r
-        # Within-group sums of squares plus the between-group part: no cancellation.
-        ss_r = np.sum(ss[rest] + n[rest] * (mean[rest] - m_r) ** 2)
-        sd = math.sqrt((ss[j] + ss_r) / (n[j] + n_r - 2))
+        # Values near the float limit (a hostile file) overflow to inf: no effect is read then.
+        with np.errstate(over="ignore", invalid="ignore"):
+            m_r = np.dot(n[rest], mean[rest]) / n_r
+            # Within-group sums of squares plus the between-group part: no cancellation.
+            ss_r = np.sum(ss[rest] + n[rest] * (mean[rest] - m_r) ** 2)
+            spread = (ss[j] + ss_r) / (n[j] + n_r - 2)
+        if not (math.isfinite(spread) and math.isfinite(m_r)):
+            continue
+        sd = math.sqrt(spread)
         if sd > 1e-12 * max(1.0, abs(m_r)):
             d[j] = (mean[j] - m_r) / sd
     return d

@@ -73,16 +73,20 @@ class Lever:
     """A behaviour the customer can change, and the columns that change with it."""
 
     name: str
-    title: str  # for a list of what was tried: "paying in full"
+    title: str  # for a list of what was tried: "paying in full more often"
     columns: tuple[str, ...]  # the first is the one the move is steered by
+    direction: int = 0  # +1: only more of it, -1: only less, 0: either way
 
 
 LEVERS: tuple[Lever, ...] = (
-    Lever("full_payment", "paying in full", ("PRC_FULL_PAYMENT",)),
+    # Only changes an advisor could recommend: pay in full more often, fewer cash advances,
+    # pay more, a lower balance; purchases either way.
+    Lever("full_payment", "paying in full more often", ("PRC_FULL_PAYMENT",), direction=1),
     Lever(
         "cash_advances",
-        "cash advances",
+        "fewer cash advances",
         ("CASH_ADVANCE_FREQUENCY", "CASH_ADVANCE", "CASH_ADVANCE_TRX"),
+        direction=-1,
     ),
     Lever(
         "instalments",
@@ -90,8 +94,8 @@ LEVERS: tuple[Lever, ...] = (
         ("PURCHASES_INSTALLMENTS_FREQUENCY", "INSTALLMENTS_PURCHASES"),
     ),
     Lever("one_off", "one-off purchases", ("ONEOFF_PURCHASES_FREQUENCY", "ONEOFF_PURCHASES")),
-    Lever("payments", "payments", ("PAYMENTS",)),
-    Lever("balance", "the balance", ("BALANCE",)),
+    Lever("payments", "paying more", ("PAYMENTS",), direction=1),
+    Lever("balance", "a lower balance", ("BALANCE",), direction=-1),
 )
 # Follow the levers: purchases are one-off plus instalment purchases, and the minimum payment
 # the bank asks for follows the balance.
@@ -175,11 +179,14 @@ def move_to_segment(model: SegmentModel, row: pl.DataFrame, target: int) -> Move
     candidates[:, missing] = np.nan
     unset = np.isnan(raw[0]) & (candidates == filled)
     candidates[unset] = np.nan
-    assigned = model.segments(_frame(candidates))
+    assigned = model.segments(_frame(candidates)) if len(candidates) else np.empty(0)
     hits = np.flatnonzero(assigned == target)
     if hits.size == 0:
+        blocked = _blocked_by(model, start, filled, target, tenure)
         raise NoMove(
-            _no_move_sentence(model, customer_id, current, scored["segment_name"], target, start)
+            _no_move_sentence(
+                model, customer_id, (current, scored["segment_name"]), target, blocked
+            )
         )
     moved = transform_features(preprocessor, candidates[hits])
     cost = np.sqrt(((moved - start) ** 2).sum(axis=1))
@@ -262,13 +269,24 @@ def _candidates(
     moved = lever_of >= 0
     step = np.zeros((shares.shape[0], len(FEATURE_COLUMNS)))
     step[:, moved] = shares[:, lever_of[moved]]
-    raw = np.concatenate([filled + step * (proto - filled) for proto in typical])
+    raw = np.concatenate([filled + step * _towards(proto, filled) for proto in typical])
     candidates = _doable(raw, filled, tenure)
     changed = np.zeros(len(candidates), dtype=np.int64)
     for lever in LEVERS:
         changed += (candidates[:, _cols(lever)] != filled[_cols(lever)]).any(axis=1)
     keep = changed > 0
     return candidates[keep], changed[keep]
+
+
+def _towards(typical: np.ndarray, filled: np.ndarray) -> np.ndarray:
+    """The way from the customer's figures to a typical target customer's, lever by lever;
+    nothing for a lever whose way runs against its direction (more cash advances, say)."""
+    way = typical - filled
+    for lever in LEVERS:
+        cols = _cols(lever)
+        if lever.direction and np.sign(way[cols[0]]) != lever.direction:
+            way[cols] = 0.0
+    return way
 
 
 def _doable(raw: np.ndarray, filled: np.ndarray, tenure: int) -> np.ndarray:
@@ -310,6 +328,7 @@ def _doable(raw: np.ndarray, filled: np.ndarray, tenure: int) -> np.ndarray:
         count = np.round(transactions * total / purchases)
     else:
         count = np.round(frequency * tenure)
+    count = np.maximum(count, np.round(frequency * tenure))  # a purchase in each such month
     count = np.where(total > 0, np.maximum(1.0, count), 0.0)
     out[bought, _COL["PURCHASES"]] = total[bought]
     out[bought, _COL["PURCHASES_FREQUENCY"]] = frequency[bought]
@@ -317,7 +336,8 @@ def _doable(raw: np.ndarray, filled: np.ndarray, tenure: int) -> np.ndarray:
     # The minimum payment the bank asks for follows the balance.
     balance, minimum = _COL["BALANCE"], _COL["MINIMUM_PAYMENTS"]
     if filled[balance] > 0:
-        out[:, minimum] = filled[minimum] * out[:, balance] / filled[balance]
+        lower = out[:, balance] != filled[balance]
+        out[lower, minimum] = filled[minimum] * out[lower, balance] / filled[balance]
     return out
 
 
@@ -387,28 +407,43 @@ def _say(lever: Lever, was: dict[str, float], now: dict[str, float], tenure: int
     )
 
 
+def _blocked_by(
+    model: SegmentModel, start: np.ndarray, filled: np.ndarray, target: int, tenure: int
+) -> list[str]:
+    """The columns the customer cannot change that keep them out of the target: those a book
+    standard deviation or more from its centre, named only when giving the customer the
+    target's typical values of them lets some move reach it."""
+    at = {c: i for i, c in enumerate(TRANSFORMED_COLUMNS)}
+    centre = model.centre_of(target)
+    apart = [c for c in FIXED_COLUMNS if abs(centre[at[c]] - start[at[c]]) >= 1.0]
+    if not apart:
+        return []
+    typical = inverse_features(model.pipeline[:-1], centre[None, :])[0]
+    given = filled.copy()
+    given[[_COL[c] for c in apart]] = typical[[_COL[c] for c in apart]]
+    candidates, _ = _candidates(model, start, given, target, tenure)
+    candidates = np.vstack([given, candidates])  # as they are, and every move
+    return apart if (model.segments(_frame(candidates)) == target).any() else []
+
+
 def _no_move_sentence(
     model: SegmentModel,
     customer_id: str,
-    current: int,
-    current_name: str,
+    current: tuple[int, str],
     target: int,
-    start: np.ndarray,
+    blocked: list[str],
 ) -> str:
     tried = ", ".join(lever.title for lever in LEVERS)
-    gap = np.abs(model.centre_of(target) - start)
-    at = {c: i for i, c in enumerate(TRANSFORMED_COLUMNS)}
-    apart = [c for c in FIXED_COLUMNS if gap[at[c]] >= 1.0]  # a book standard deviation
     why = (
-        f": the segment differs from them in {_join([label(c) for c in apart])}, which the "
-        "customer cannot change"
-        if apart
+        f": it differs from them in {_join([label(c) for c in blocked])}, which the customer "
+        "cannot change"
+        if blocked
         else ""
     )
     return (
-        f"No change the customer can make in {tried}, up to the figures of a typical customer "
+        f"No change the customer can make ({tried}), up to the figures of a typical customer "
         f"of segment {target} ({model.names[target]}), moves {customer_id} there from segment "
-        f"{current} ({current_name}){why}"
+        f"{current[0]} ({current[1]}){why}"
     )
 
 

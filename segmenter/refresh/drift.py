@@ -7,7 +7,8 @@ empty ones; missing values are a bin too. Empty bins count as PSI_EPSILON of a s
 
 Measured on the real file: two random halves differ by PSI 0.000-0.009 on every feature; a
 copy where 25 % of customers tripled their cash advance (plus 1,000) gives 0.14 on cash
-advance. Changing 10 % of customers cannot reach 0.1: each decile holds a tenth of the book.
+advance, while 10 % doing so gave 0.03: a change spread over deciles moves each one a little.
+(10 % of customers all leaving one decile for another would reach about 0.76.)
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from segmenter.errors import InputError
-from segmenter.files import Content, csv_content
+from segmenter.files import Content, csv_content, restore_text
 from segmenter.model.fitted import SegmentModel, load_model
 from segmenter.pipeline import Segmentation
 from segmenter.refresh.diff import RunDiff, persona_diff
@@ -97,6 +97,8 @@ def read_previous(folder: Path) -> PreviousRun:
         )
     except (pl.exceptions.PolarsError, OSError):
         raise InputError(f"{folder / 'assignments.csv'}: not a readable assignments file") from None
+    # Ids as the customer file has them, not as written spreadsheet-safe ('=1+1).
+    assignments = assignments.with_columns(restore_text(assignments.get_column("customer_id")))
     book = _read_json(folder / BOOK_FILE, BookReference) if (folder / BOOK_FILE).is_file() else None
     highest = max((s for s in model.names if s != NOISE), default=NOISE)
     if (folder / REFRESH_FILE).is_file():
@@ -184,7 +186,7 @@ def refresh_lines(refresh: Refresh) -> list[str]:
         evidence = ", ".join(
             part
             for part in (
-                f"customer overlap {m.overlap:.0%}" if m.overlap is not None else "",
+                f"customer overlap {m.overlap:.1%}" if m.overlap is not None else "",
                 f"its centre moved {m.centre_shift:.0%} of the way to the nearest other segment"
                 if m.centre_shift is not None
                 else "",

@@ -89,3 +89,13 @@ def test_every_column_and_measure_has_a_plain_label() -> None:
     assert set(LABELS) == {*FEATURE_COLUMNS, *DERIVED_MEASURES}
     assert label("CASH_ADVANCE_FREQUENCY") == "cash-advance frequency"
     assert label("SOMETHING_NEW") == "something new"
+
+
+def test_a_ratio_over_a_subnormal_denominator_is_unknown_not_infinite() -> None:
+    # Found by the hostile-file fuzzing: a minimum payment of 1e-320 made payments to minimum
+    # payments infinite, and the profile refused its own statistic.
+    frame = pl.DataFrame({c: [1.0, 2.0] for c in FEATURE_COLUMNS}).with_columns(
+        MINIMUM_PAYMENTS=pl.Series([1e-320, 2.0]), PAYMENTS=pl.Series([598.0, 4.0])
+    )
+    ratios = add_measures(frame).get_column("PAYMENTS_TO_MINIMUM").to_list()
+    assert ratios == [None, 2.0]

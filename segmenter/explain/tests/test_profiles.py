@@ -248,3 +248,13 @@ def _numbers(value: Any) -> list[float]:
 
 def _finite(value: float) -> bool:
     return math.isfinite(value)
+
+
+def test_effect_sizes_of_values_near_the_float_limit_are_none_not_a_warning() -> None:
+    # Found by the hostile-file fuzzing: sums of squares overflow to inf (an error under the
+    # suite's filterwarnings); such a column gives no effect.
+    from segmenter.explain.profiles import _effect_sizes
+
+    n = np.array([5.0, 5.0])
+    mean = np.array([1e308, -1e308])
+    assert _effect_sizes(n, mean, np.array([1e300, 1e300])).tolist() == [0.0, 0.0]

@@ -164,3 +164,23 @@ def test_a_refreshed_run_is_the_previous_run_of_the_next_month(fit: Fit, renumbe
     assert {m.final_id: (m.name, m.status) for m in matching.segments} == {
         sid: (name, "matched") for sid, name in month_one.model.names.items()
     }
+
+
+def test_a_refresh_through_written_folders_keeps_formula_like_ids(tmp_path: Path) -> None:
+    # assignments.csv writes "-C1" as "'-C1" (spreadsheet-safe); a refresh must still find it.
+    from segmenter.pipeline import run_segmentation
+    from segmenter.refresh.run import read_previous, refresh_run
+    from testkit.segmenter_fixtures import toy_frame
+
+    frame = toy_frame((60, 40, 20)).with_columns(
+        pl.format("-{}", pl.col("CUST_ID")).alias("CUST_ID")
+    )
+    write_segmentation(run_segmentation(frame, k=3, seed=0, n_bootstraps=2), tmp_path / "m1")
+    assert pl.read_csv(tmp_path / "m1" / "assignments.csv")["customer_id"][0].startswith("'-")
+    shuffled = frame.sample(fraction=1.0, shuffle=True, seed=3)
+    run = run_segmentation(shuffled, k=3, seed=0, n_bootstraps=2)
+    _, refresh, moved = refresh_run(run, shuffled, read_previous(tmp_path / "m1"))
+    assert moved.matrix["customers"].sum() == 120
+    assert refresh.customers_in_both == 120
+    assert refresh.customers_left == refresh.customers_joined == 0
+    assert {m.status for m in refresh.matching.segments} == {"matched"}
