@@ -10,7 +10,7 @@ UV := $(BIN)/uv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint bench chromium lock wheel-check clean
+.PHONY: run test lint bench chromium postgresql lock wheel-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,12 +37,16 @@ run: $(VENV)/.run-installed
 chromium:
 	@bash .ci/install-chromium
 
+# The workspace tests start their own throwaway PostgreSQL cluster from Debian's binaries.
+postgresql:
+	@bash .ci/install-postgresql
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(VENV)/.dev-installed chromium lint
+test: $(VENV)/.dev-installed chromium postgresql lint
 	$(BIN)/pytest -n 2 --dist loadfile  # two workers, a test file to each: module fixtures run once
 
 # Builds the wheel and runs the command line from it in a fresh venv outside the repository.

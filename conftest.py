@@ -1,4 +1,5 @@
-"""Fixtures for the tests beside each package: real data, a local LLM server, Chromium."""
+"""Fixtures for the tests beside each package: real data, a local LLM server, Chromium,
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from benchmarks.app import CHROMIUM, CHROMIUM_ARGS, AppDidNotStart, serve_app
 from narratives import Shelf, load_shelf
 from testkit.llm_server import FakeLLM, running_server
 from testkit.paths import REAL_DATA
+from testkit.postgres import PostgresServer, PostgresUnavailable, start_postgres
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +24,22 @@ def real_data_path() -> Path:
             pytest.fail(f"the real data file is missing under CI: {REAL_DATA}")
         pytest.skip(f"real data not found at {REAL_DATA}")
     return REAL_DATA
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL cluster for the session (testkit.postgres); skip where PostgreSQL
+    cannot run, but fail under CI=true, where `make test` installs it."""
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is needed under CI: {error}")
+        pytest.skip(str(error))
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,10 @@ ALLOWED = {
     "model": {"basics", "ingest", "explain", "cluster", "model"},
     "charts": {"basics", "ingest", "explain", "cluster", "model", "charts"},
     "synthetic": {"basics", "ingest", "synthetic"},
+    # The record of runs: it stores what the parts below produced (profiles, saved models)
+    # and reads them back, but never fits or explains anything itself; the entry points and
+    # the command line compose it with the pipeline.
+    "workspace": {"basics", "model", "workspace"},
 }
 
 
