@@ -4,6 +4,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,11 @@ from narratives import Shelf, load_shelf
 from testkit.llm_server import FakeLLM, running_server
 from testkit.paths import REAL_DATA
 from testkit.postgres import PostgresServer, PostgresUnavailable, start_postgres
+
+# Every run the tests make is recorded in a throwaway workspace, never in the developer's own
+# (the command line records every run: segmenter.workspace). Child processes inherit it.
+os.environ.pop("SEGMENTER_DATABASE_URL", None)
+os.environ["SEGMENTER_WORKSPACE"] = tempfile.mkdtemp(prefix="segmenter-test-workspace-")
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,13 @@ import typer
 from segmenter.errors import InputError
 
 if TYPE_CHECKING:  # imported where used: start-up stays quick (test_cli_startup)
+    from sqlalchemy import Engine
+
+    from narratives.brief import Brief
     from narratives.personas import PersonaWriter
     from narratives.shelf import Shelf
-    from segmenter.ingest.quality import CarriedColumns
+    from segmenter.ingest.quality import CarriedColumns, LoadedCustomers
+    from segmenter.pipeline import Segmentation
 
 __all__ = ["app", "main"]
 
@@ -76,6 +80,41 @@ def _carried(
 
     columns = _column_map(pairs, columns_file)
     return load_customers(customers, columns=columns, limits=limits_from_env(), keep=keep).carried
+
+
+def _workspace() -> Engine:
+    """The workspace database, opened and migrated (SEGMENTER_DATABASE_URL, or a SQLite file
+    in SEGMENTER_WORKSPACE or the user's data folder); an InputError when it cannot be."""
+    from segmenter.workspace import database_url_from_env, open_workspace
+
+    return open_workspace(database_url_from_env())
+
+
+def _record_run(
+    engine: Engine,
+    run: Segmentation,
+    loaded: LoadedCustomers,
+    file: Path,
+    settings: dict[str, Any],
+    previous: Path | None,
+) -> str:
+    """Record a run written by `segment`; what to say about it."""
+    import getpass
+
+    from segmenter.model.fitted import assignment_table
+    from segmenter.workspace import file_sha256, new_run, record_run, run_for_profiles, shown_url
+
+    table = assignment_table(run.customer_ids, run.labels, run.model.names, run.confidence)
+    record = new_run(
+        run.profile, run.model, table, source_name=str(file), source_sha256=file_sha256(file),
+        rows_read=loaded.report.rows_read, rows_kept=loaded.report.rows_kept, settings=settings,
+    )  # fmt: skip
+    last = run_for_profiles(engine, file_sha256(previous / "profiles.json")) if previous else None
+    run_id = record_run(
+        engine, record, actor=getpass.getuser(), previous_run_id=last.id if last else None
+    )
+    refresh = f" (a refresh of run {last.id})" if last else ""
+    return f"recorded as run {run_id}{refresh} in {shown_url(engine.url)}"
 
 
 @app.callback()
@@ -190,6 +229,8 @@ def segment(
     if previous is not None and previous.resolve() == out.resolve():
         raise InputError(f"--out {out}: write this month's run beside last month's, not over it")
     last = read_previous(previous) if previous is not None else None  # before the long part
+    workspace = _workspace()  # an unreachable database is refused before the long part too
+    recorded: str
     if stream or too_large_for_memory(file, limits=limits):
         if last is not None:
             raise InputError(
@@ -204,8 +245,10 @@ def segment(
             progress=progress,
             columns=columns,
         ).profile
+        recorded = "not recorded in the workspace: streamed runs are not recorded yet"
     else:
-        frame = load_customers(file, columns=columns, limits=limits).frame
+        loaded = load_customers(file, columns=columns, limits=limits)
+        frame = loaded.frame
         run = run_segmentation(
             frame, algorithm=algorithm, k=n_segments, seed=seed, progress=progress,
             source=str(file),
@@ -218,6 +261,8 @@ def segment(
         progress(f"writing {out}")
         write_segmentation(run, out, extra=extra)
         profile = run.profile
+        settings = {"algorithm": algorithm, "k": k, "seed": seed, "columns": columns or {}}
+        recorded = _record_run(workspace, run, loaded, file, settings, previous)
     for stale in REFRESH_FILES:  # what an earlier refresh wrote here no longer holds
         if last is None:
             (out / stale).unlink(missing_ok=True)
@@ -233,7 +278,7 @@ def segment(
     files = ["assignments.csv", "profiles.json", "model.skops", "book.json"]
     if last is not None:
         files += [REFRESH_FILE, "migration.csv"] + (["drift.csv"] if refresh.drift else [])
-    typer.echo(f"wrote {', '.join(files[:-1])} and {files[-1]} to {out}")
+    typer.echo(f"wrote {', '.join(files[:-1])} and {files[-1]} to {out}; {recorded}")
 
 
 @app.command()
@@ -441,6 +486,7 @@ def brief(
     from narratives.templates import use_prompt_folder
     from narratives.usage import cost_text
 
+    workspace = _workspace()
     keep = [*(carry or []), *([consent] if consent else [])]
     carried = _carried(customers, keep, map_pairs, columns_file)  # before any LLM call
     shelf = load_shelf(shelf_file or DEFAULT_SHELF)
@@ -484,6 +530,31 @@ def brief(
                 f"marketing consent ({consent}) left out of its audience"
             )
     typer.echo(f"wrote {out}, {out.parent / 'brief.json'} and {out.parent / 'audiences'}")
+    typer.echo(_record_brief(workspace, done, out))
+
+
+def _record_brief(engine: Engine, done: Brief, out: Path) -> str:
+    """Record a written brief and its review items with the run it was written from."""
+    import getpass
+
+    from narratives.recording import brief_document
+    from segmenter.workspace import record_document, run_for_profiles
+
+    found = run_for_profiles(engine, done.audit.profiles_sha256)
+    if found is None:
+        return (
+            "not recorded in the workspace: its run is not there (segment the file again to "
+            "record the run)"
+        )
+    document = brief_document(
+        done, kind=f"brief{out.suffix.lower()}", content=out.read_text(encoding="utf-8")
+    )
+    record_document(engine, found.id, document, actor=getpass.getuser())
+    drafts = sum(1 for s in done.sections) + sum(len(s.persona.products) for s in done.sections)
+    return (
+        f"recorded with run {found.id}: {drafts} personas and product suggestions to review "
+        f"(`segmenter review {found.id}`)"
+    )
 
 
 def _pack(
@@ -513,6 +584,81 @@ def _pack(
             "out of the audience"
         )
     typer.echo(f"wrote {out} and {audience_path(out)}")
+
+
+audit_app = typer.Typer(help="The workspace's audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check every link of the audit log's hash chain; exit 1 naming the first broken one."""
+    from segmenter.workspace import verify
+
+    result = verify(_workspace())
+    typer.echo(str(result))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def review(
+    run_id: Annotated[int, typer.Argument(help="A run id, as `segment` printed it.")],
+) -> None:
+    """List a run's personas and product suggestions with their review state."""
+    from segmenter.workspace import list_review_items
+
+    items = list_review_items(_workspace(), run_id)
+    if not items:
+        typer.echo(f"run {run_id} has nothing to review: write its brief with `segmenter brief`")
+    for item in items:
+        who = f" by {item.reviewer}" if item.reviewer else ""
+        note = f" ({item.comment})" if item.comment else ""
+        typer.echo(f"{item.id:>4}  {item.state:<8}{who}{note}  [{item.source}] {item.item_key}")
+        typer.echo(f"      {item.text}")
+
+
+def _decide(run_id: int, item_id: int, decision: str, by: str, comment: str | None) -> None:
+    from segmenter.workspace import approve, list_review_items, reject
+
+    engine = _workspace()
+    items = {i.id: i for i in list_review_items(engine, run_id)}
+    if item_id not in items:
+        known = ", ".join(str(i) for i in items) or "none: write its brief first"
+        raise InputError(f"run {run_id} has no review item {item_id}; its items: {known}")
+    if not by.strip():
+        raise InputError("--by: name the reviewer")
+    decide = approve if decision == "approved" else reject
+    item = decide(
+        engine, item_id, expected_version=items[item_id].version, reviewer=by, comment=comment
+    )
+    typer.echo(f"item {item.id} ({item.item_key}) {item.state} by {item.reviewer}")
+
+
+ByOption = Annotated[str, typer.Option("--by", help="The reviewer's name.")]
+CommentOption = Annotated[str | None, typer.Option("--comment", help="Why, for the record.")]
+
+
+@app.command()
+def approve(
+    run_id: Annotated[int, typer.Argument(help="The run id.")],
+    item: Annotated[int, typer.Argument(help="The item number `segmenter review` lists.")],
+    by: ByOption,
+    comment: CommentOption = None,
+) -> None:
+    """Approve one persona or product suggestion for use."""
+    _decide(run_id, item, "approved", by, comment)
+
+
+@app.command()
+def reject(
+    run_id: Annotated[int, typer.Argument(help="The run id.")],
+    item: Annotated[int, typer.Argument(help="The item number `segmenter review` lists.")],
+    by: ByOption,
+    comment: CommentOption = None,
+) -> None:
+    """Reject one persona or product suggestion."""
+    _decide(run_id, item, "rejected", by, comment)
 
 
 def main(argv: list[str] | None = None) -> None:

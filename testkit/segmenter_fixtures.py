@@ -20,6 +20,8 @@ def run_python(
     """A fresh interpreter in the repository with these arguments, its output as text; the
     developer's own LLM and segmenter settings left out of its environment, `env` added."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SEGMENTER_"))}
+    if "SEGMENTER_WORKSPACE" in os.environ:  # the tests' throwaway workspace (conftest.py)
+        base["SEGMENTER_WORKSPACE"] = os.environ["SEGMENTER_WORKSPACE"]
     return subprocess.run(
         [sys.executable, *args],
         capture_output=True,
