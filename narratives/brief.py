@@ -23,7 +23,16 @@ from segmenter.files import write_all
 from segmenter.ingest.quality import CarriedColumns
 from segmenter.results import RunProfile
 
-__all__ = ["BRIEF_TEMPLATES", "Audit", "Brief", "Section", "render_brief", "write_brief"]
+__all__ = [
+    "BRIEF_TEMPLATES",
+    "Audit",
+    "Brief",
+    "Section",
+    "read_run",
+    "render_brief",
+    "run_audit",
+    "write_brief",
+]
 
 BRIEF_TEMPLATES = {".md": "brief.md.j2", ".html": "brief.html.j2"}
 
@@ -94,7 +103,7 @@ def _sha256(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
-def _read_run(path: Path) -> RunProfile:
+def read_run(path: Path) -> RunProfile:
     try:
         run = RunProfile.model_validate_json(path.read_bytes())
     except OSError as error:
@@ -112,6 +121,34 @@ def _read_run(path: Path) -> RunProfile:
             "`segmenter segment` again to name the segments and write the brief"
         )
     return run
+
+
+def run_audit(
+    run_dir: Path,
+    *,
+    shelf: Shelf,
+    model: str | None,
+    tokens_in: int,
+    tokens_out: int,
+    price: Price | None = None,
+) -> Audit:
+    """What produced a brief or pack of the run in `run_dir`: the hashes of its files, the
+    templates, shelf and vocabulary, the LLM and its tokens (priced when `price` is given)."""
+    return Audit(
+        profiles_sha256=_sha256(run_dir / "profiles.json") or "",
+        assignments_sha256=_sha256(run_dir / "assignments.csv") or "",
+        segmentation_model_sha256=_sha256(run_dir / "model.skops"),
+        templates_sha256=templates_hash(),
+        shelf_sha256=shelf.sha256,
+        vocabulary_sha256=default_vocabulary().sha256,
+        narratives_model=model,
+        llm_tokens_in=tokens_in,
+        llm_tokens_out=tokens_out,
+        # Tokens are paid for whether or not their answers were accepted.
+        llm_price=str(price) if price else None,
+        llm_estimated_cost=round(price.cost(tokens_in, tokens_out), 8) if price else None,
+        llm_cost_currency=price.currency if price else None,
+    )
 
 
 def write_brief(
@@ -138,7 +175,7 @@ def write_brief(
         raise InputError(f"{out}: the brief must be a .md or .html file")
     started = time.monotonic()
     profiles, assignments_path = run_dir / "profiles.json", run_dir / "assignments.csv"
-    context = build_context(_read_run(profiles), min_size=min_size)
+    context = build_context(read_run(profiles), min_size=min_size)
     assignments = read_assignments(assignments_path)
     join_carried(assignments, carried, consent=consent)  # bad input refused before any LLM call
     written = writer.write(context)
@@ -169,20 +206,13 @@ def write_brief(
             for s in context.segments
         ),
         disclaimer=shelf.disclaimer,
-        audit=Audit(
-            profiles_sha256=_sha256(profiles) or "",
-            assignments_sha256=_sha256(assignments_path) or "",
-            segmentation_model_sha256=_sha256(run_dir / "model.skops"),
-            templates_sha256=templates_hash(),
-            shelf_sha256=shelf.sha256,
-            vocabulary_sha256=default_vocabulary().sha256,
-            narratives_model=credit.model,
-            llm_tokens_in=tokens_in,
-            llm_tokens_out=tokens_out,
-            # Tokens are paid for whether or not their answers were accepted.
-            llm_price=str(price) if priced else None,
-            llm_estimated_cost=round(priced.cost(tokens_in, tokens_out), 8) if priced else None,
-            llm_cost_currency=priced.currency if priced else None,
+        audit=run_audit(
+            run_dir,
+            shelf=shelf,
+            model=credit.model,
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            price=priced,
         ),
     )
     # Both rendered before either replaces an old file: no brief.json of one run beside the

@@ -10,7 +10,6 @@ hashes included.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -19,16 +18,14 @@ from pathlib import Path
 from typing import Literal
 
 from narratives.audiences import audience_table, join_carried, read_assignments
-from narratives.brief import Audit, _read_run
+from narratives.brief import read_run, run_audit
 from narratives.context import MIN_SEGMENT_SIZE, build_context
 from narratives.export import FixedPersonas
 from narratives.pack import Pack, campaign_pack, pack_html, segment_of
 from narratives.pack_text import PackAudience
 from narratives.personas import Persona, PersonaWriter, authorship
 from narratives.shelf import Shelf
-from narratives.templates import templates_hash
 from segmenter.errors import InputError
-from segmenter.explain.vocabulary import default_vocabulary
 from segmenter.files import csv_bytes, write_all
 from segmenter.ingest.quality import CarriedColumns
 from segmenter.pipeline import Segmentation, write_segmentation
@@ -50,10 +47,6 @@ def audience_path(out: Path) -> Path:
     """Where a pack's audience file goes: beside it, named after it (pack.pdf ->
     pack-audience.csv), so the packs of two segments in one folder keep their own lists."""
     return out.with_name(f"{out.stem}-audience.csv")
-
-
-def _sha256(path: Path) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 def write_pack(
@@ -80,7 +73,7 @@ def write_pack(
     if out.suffix.lower() not in PACK_SUFFIXES:
         raise InputError(f"{out}: a campaign pack is a .pdf or an .html file")
     profiles, assignments_path = run_dir / "profiles.json", run_dir / "assignments.csv"
-    run = _read_run(profiles)
+    run = read_run(profiles)
     context = build_context(run, min_size=min_size)
     chosen = segment_of(context, segment)
     frame = read_assignments(assignments_path)
@@ -92,16 +85,12 @@ def write_pack(
         segments=[chosen.id],
     )  # fmt: skip
     listed = audiences.segment(chosen.id)
-    audit = Audit(
-        profiles_sha256=_sha256(profiles) or "",
-        assignments_sha256=_sha256(assignments_path) or "",
-        segmentation_model_sha256=_sha256(run_dir / "model.skops"),
-        templates_sha256=templates_hash(),
-        shelf_sha256=shelf.sha256,
-        vocabulary_sha256=default_vocabulary().sha256,
-        narratives_model=credit.model,
-        llm_tokens_in=persona.tokens_in,
-        llm_tokens_out=persona.tokens_out,
+    audit = run_audit(
+        run_dir,
+        shelf=shelf,
+        model=credit.model,
+        tokens_in=persona.tokens_in,
+        tokens_out=persona.tokens_out,
     )
     pack = campaign_pack(
         context,
