@@ -29,7 +29,7 @@ K_OPTIONS: tuple[str | int, ...] = ("auto", *range(2, 11))
 # over k=3-8 (a few seconds, once; then cached). K-Means k=4, the literature's choice, is the
 # least stable k on the real file (bootstrap agreement 0.69 against 0.97 at k=3).
 DEFAULT_K = "auto"
-VIEWS = ("Data", "Segments", "Personas", "Customer", "Explore", "Export", "Score")
+VIEWS = ("Data", "Segments", "Personas", "Customer", "Explore", "Export", "Score", "History")
 DEFAULT_VIEW = "Personas"
 
 st.set_page_config(page_title="Card segmenter", page_icon=":material/credit_card:", layout="wide")

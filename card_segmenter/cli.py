@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # imported where used: start-up stays quick (test_cli_startup
     from narratives.shelf import Shelf
     from segmenter.ingest.quality import CarriedColumns, LoadedCustomers
     from segmenter.pipeline import Segmentation
+    from segmenter.refresh.run import Refresh
 
 __all__ = ["app", "main"]
 
@@ -97,12 +98,21 @@ def _record_run(
     file: Path,
     settings: dict[str, Any],
     previous: Path | None,
+    refresh: Refresh | None,
 ) -> str:
-    """Record a run written by `segment`; what to say about it."""
+    """Record a run written by `segment`, and its refresh when it is one; what to say."""
     import getpass
 
     from segmenter.model.fitted import assignment_table
-    from segmenter.workspace import file_sha256, new_run, record_run, run_for_profiles, shown_url
+    from segmenter.refresh.run import refresh_document
+    from segmenter.workspace import (
+        file_sha256,
+        new_run,
+        record_document,
+        record_run,
+        run_for_profiles,
+        shown_url,
+    )
 
     table = assignment_table(run.customer_ids, run.labels, run.model.names, run.confidence)
     record = new_run(
@@ -113,8 +123,10 @@ def _record_run(
     run_id = record_run(
         engine, record, actor=getpass.getuser(), previous_run_id=last.id if last else None
     )
-    refresh = f" (a refresh of run {last.id})" if last else ""
-    return f"recorded as run {run_id}{refresh} in {shown_url(engine.url)}"
+    if refresh is not None:
+        record_document(engine, run_id, refresh_document(refresh, record), actor=getpass.getuser())
+    of = f" (a refresh of run {last.id})" if last else ""
+    return f"recorded as run {run_id}{of} in {shown_url(engine.url)}"
 
 
 @app.callback()
@@ -262,7 +274,8 @@ def segment(
         write_segmentation(run, out, extra=extra)
         profile = run.profile
         settings = {"algorithm": algorithm, "k": k, "seed": seed, "columns": columns or {}}
-        recorded = _record_run(workspace, run, loaded, file, settings, previous)
+        found = refresh if last is not None else None
+        recorded = _record_run(workspace, run, loaded, file, settings, previous, found)
     for stale in REFRESH_FILES:  # what an earlier refresh wrote here no longer holds
         if last is None:
             (out / stale).unlink(missing_ok=True)

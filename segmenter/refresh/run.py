@@ -15,6 +15,7 @@ run of the next month, plus:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import TypeVar
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import Engine
 
 from segmenter.errors import InputError
 from segmenter.files import Content, csv_content, restore_text
@@ -33,14 +35,25 @@ from segmenter.refresh.match import Matching, match_segments
 from segmenter.refresh.migration import Migration, migration
 from segmenter.refresh.relabel import relabel_run
 from segmenter.results import RunProfile
+from segmenter.workspace import (
+    NewDocument,
+    NewRun,
+    Versions,
+    get_run,
+    latest_document,
+)
 
 __all__ = [
     "BOOK_FILE",
+    "REFRESH_DOCUMENT",
     "REFRESH_FILE",
     "REFRESH_FILES",
     "PreviousRun",
+    "RecordedRefresh",
     "Refresh",
     "read_previous",
+    "recorded_refresh",
+    "refresh_document",
     "refresh_files",
     "refresh_lines",
     "refresh_run",
@@ -211,3 +224,46 @@ def refresh_lines(refresh: Refresh) -> list[str]:
     else:
         lines.append("No feature drifted: every population stability index is under 0.1.")
     return lines
+
+
+REFRESH_DOCUMENT = "refresh.json"  # the kind of a refresh recorded with its run
+
+
+def refresh_document(refresh: Refresh, run: NewRun) -> NewDocument:
+    """A refresh as the workspace records it with its run (no text to review)."""
+    return NewDocument(
+        kind=REFRESH_DOCUMENT,
+        content=refresh.model_dump_json(indent=2),
+        personas=[],
+        narratives="",
+        # No model and no prompt templates wrote it: only the statistics it compares.
+        versions=Versions(
+            prompt_version="",
+            stats_sha256=hashlib.sha256(run.profiles.encode("utf-8")).hexdigest(),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class RecordedRefresh:
+    """A refresh as the workspace holds it: what it found, and where customers went."""
+
+    run_id: int
+    previous_run_id: int
+    refresh: Refresh | None  # None when it was recorded without one
+    migration: Migration | None  # None when either run's assignments were not kept
+
+
+def recorded_refresh(engine: Engine, run_id: int) -> RecordedRefresh:
+    """The refresh of a recorded run; an InputError when the run is not a refresh."""
+    run = get_run(engine, run_id)
+    if run.previous_run_id is None:
+        raise InputError(f"run {run_id} is not a refresh of an earlier run")
+    before, now = get_run(engine, run.previous_run_id).assignments(), run.assignments()
+    document = latest_document(engine, run_id, kind=REFRESH_DOCUMENT)
+    return RecordedRefresh(
+        run_id=run_id,
+        previous_run_id=run.previous_run_id,
+        refresh=Refresh.model_validate_json(document.content) if document else None,
+        migration=migration(before, now) if before is not None and now is not None else None,
+    )

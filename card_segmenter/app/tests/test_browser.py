@@ -74,7 +74,7 @@ def test_personas_charts_algorithm_switch_and_brief_download(
     # One page per view, in the navigation; Personas is the default, at the app's root.
     links = page.get_by_test_id("stTopNavLink")
     expect(links).to_have_text(
-        ["Data", "Segments", "Personas", "Customer", "Explore", "Export", "Score"]
+        ["Data", "Segments", "Personas", "Customer", "Explore", "Export", "Score", "History"]
     )
     expect(links.filter(has_text="Personas")).to_have_attribute("aria-current", "page")
     page.get_by_role("link", name="Segments", exact=True).click()

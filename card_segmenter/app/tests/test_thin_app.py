@@ -12,7 +12,7 @@ from pathlib import Path
 from testkit.paths import APP, REPO
 
 APP_PACKAGE = REPO / "card_segmenter" / "app"
-VIEWS = ("Data", "Segments", "Personas", "Customer", "Explore", "Export", "Score")
+VIEWS = ("Data", "Segments", "Personas", "Customer", "Explore", "Export", "Score", "History")
 
 
 def imports_streamlit(path: Path) -> bool:

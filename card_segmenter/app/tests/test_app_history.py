@@ -1,0 +1,71 @@
+"""The History page under AppTest: runs recorded by the command line, a refresh's matches, its
+migration heatmap and drift bars; without a workspace, one sentence and the app keeps going."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from card_segmenter.cli import main
+from testkit.paths import APP
+from testkit.segmenter_fixtures import toy_frame
+
+
+def _run(*args: str | Path) -> None:
+    code = 0
+    try:
+        main([str(a) for a in args])
+    except SystemExit as done:
+        code = int(done.code or 0)
+    assert code == 0
+
+
+def history_page() -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.session_state["k"] = 3
+    at.switch_page("card_segmenter/app/pages/history.py")
+    return at.run()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SEGMENTER_WORKSPACE", str(tmp_path / "workspace"))
+    monkeypatch.delenv("SEGMENTER_DATABASE_URL", raising=False)
+    return tmp_path / "workspace"
+
+
+def test_a_refresh_shows_its_matches_migration_and_drift(workspace: Path, tmp_path: Path) -> None:
+    november, december = tmp_path / "november.csv", tmp_path / "december.csv"
+    toy_frame((60, 40, 20), seed=0).write_csv(november)
+    later = toy_frame((60, 40, 20), seed=1).with_columns(pl.col("CASH_ADVANCE") * 4)
+    later.write_csv(december)
+    _run("segment", november, "--out", tmp_path / "m1", "--k", "3")
+    _run("segment", december, "--out", tmp_path / "m2", "--k", "3", "--previous", tmp_path / "m1")
+
+    at = history_page()
+    assert not at.exception
+    runs = at.dataframe[0].value
+    assert list(runs["Run"]) == [2, 1]
+    assert list(runs["Refresh of"].fillna(0)) == [1, 0]
+    assert at.selectbox(key="history_refresh").value == 2
+    said = [re.sub(r"\\(.)", r"\1", str(m.value)) for m in at.markdown]  # as on screen
+    assert any("120 customers in both runs" in s for s in said)
+    assert sum("kept from last run" in s for s in said) == 3
+    assert any(s.startswith("Drift: Cash advance") for s in said)
+    charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert len(charts) == 2  # the migration heatmap and the drift bars
+
+
+def test_without_a_workspace_the_page_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEGMENTER_DATABASE_URL", "postgresql+psycopg://seg:pw@127.0.0.1:9/seg")
+    at = history_page()
+    assert not at.exception
+    (info,) = [str(i.value) for i in at.info if "No history to show" in str(i.value)]
+    assert "cannot be reached" in info
+    assert "pw@" not in info
