@@ -39,7 +39,13 @@ def migration_heatmap(matrix: pl.DataFrame) -> alt.LayerChart:
             "after:N",
             sort=columns,
             title="This run",
-            axis=alt.Axis(orient="top", labelAngle=0, labelLimit=200),
+            axis=alt.Axis(
+                orient="bottom",
+                labelAngle=-30,
+                labelAlign="right",
+                labelLimit=220,
+                labelOverlap=False,
+            ),
         ),
         y=alt.Y("before:N", sort=rows, title="Last run", axis=alt.Axis(labelLimit=260)),
     )

@@ -31,7 +31,7 @@ try:
 except InputError as error:
     st.info(plain_markdown(f"No history to show: {error}. The other pages work as before."))
     st.stop()
-st.caption(plain_markdown(f"Runs recorded by `segmenter segment` in {shown_url(url)}."))
+st.caption(f"Runs recorded by `segmenter segment` in {plain_markdown(shown_url(url))}.")
 if not runs:
     st.info(
         "No runs recorded yet: `segmenter segment FILE --out DIR` records one, and "
@@ -45,7 +45,7 @@ table = pl.DataFrame(
         "File": [r.source_name for r in runs],
         "Method": [f"{r.algorithm}, k={r.k}" for r in runs],
         "Customers": [f"{r.rows_kept:,}" for r in runs],
-        "Refresh of": [r.previous_run_id for r in runs],
+        "Refresh of": [f"run {r.previous_run_id}" if r.previous_run_id else "" for r in runs],
     }
 )
 st.dataframe(table, hide_index=True, key="history_runs")
