@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -31,6 +32,17 @@ def run_python(
         env={**base, **(env or {})},
         timeout=120,
     )
+
+
+def cli_code(*args: str | Path) -> int:
+    """Run the command line in this process; its exit code (0 when it returns)."""
+    from card_segmenter.cli import main
+
+    try:
+        main([str(a) for a in args])
+    except SystemExit as done:
+        return int(done.code or 0)
+    return 0
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

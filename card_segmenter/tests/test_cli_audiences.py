@@ -9,20 +9,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from card_segmenter.cli import main
+from testkit.segmenter_fixtures import cli_code as run_cli
 from testkit.segmenter_fixtures import toy_frame
 
 HYPERLINK = '=HYPERLINK("http://evil.example","Click")'
 COLUMNS = ["customer_id", "segment", "segment_name", "persona_title", "product_ids", "confidence"]
-
-
-def run_cli(*args: str | Path) -> int:
-    """Run the command line in-process; the exit code (0 when it returns)."""
-    try:
-        main([str(a) for a in args])
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from card_segmenter.cli import main
 from segmenter.ingest.read import load_customers
 from segmenter.model.fitted import load_model
 from segmenter.model.moves import MOVE_NOTE, NoMove, move_to_segment
+from testkit.segmenter_fixtures import cli_code as _run
 
 pytestmark = pytest.mark.real_data
 
@@ -20,14 +20,6 @@ def real_run(real_data_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     out = tmp_path_factory.mktemp("run")
     assert _run("segment", real_data_path, "--out", out, "--k", "4", "--seed", "0") == 0
     return out
-
-
-def _run(*args: str | Path) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
 
 
 def test_explain_says_where_the_customer_is_and_how_to_reach_each_other_segment(

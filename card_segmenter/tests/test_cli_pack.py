@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from card_segmenter.cli import main
 from testkit.narratives_fixtures import SIZES, noisy_run, write_run_dir
-from testkit.segmenter_fixtures import run_cli
+from testkit.segmenter_fixtures import cli_code, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +22,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(*args: str | Path) -> int:
-    try:
-        main(["brief", *(str(a) for a in args), "--offline"])
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
+    return cli_code("brief", *args, "--offline")
 
 
 def test_the_program_writes_a_pdf_pack_and_its_audience(tmp_path: Path, run_dir: Path) -> None:

@@ -10,18 +10,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from card_segmenter.cli import main
 from segmenter.refresh.run import REFRESH_FILES
+from testkit.segmenter_fixtures import cli_code as _run
 
 pytestmark = pytest.mark.real_data
-
-
-def _run(*args: str | Path) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
 
 
 @pytest.fixture(scope="module")

@@ -9,16 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from card_segmenter.cli import main
+from testkit.segmenter_fixtures import cli_code as _run
 from testkit.segmenter_fixtures import toy_frame
-
-
-def _run(*args: str | Path) -> int:
-    try:
-        main([str(a) for a in args])
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from card_segmenter.cli import main
 from segmenter.cluster.features import build_preprocessor, feature_matrix
 from segmenter.ingest.read import load_customers
 from segmenter.pipeline import run_segmentation
 from segmenter.results import RunProfile
+from testkit.segmenter_fixtures import cli_code as run_cli
 from testkit.segmenter_fixtures import toy_frame, toy_groups
 
 SPLIT_GRAPH = "ignore:Graph is not fully connected:UserWarning"
@@ -24,15 +24,6 @@ def toy_csv(tmp_path: Path) -> Path:
     path = tmp_path / "customers.csv"
     toy_frame((60, 40, 20)).write_csv(path)
     return path
-
-
-def run_cli(*args: str | Path) -> int:
-    """Run the command line in-process; the exit code (0 when it returns)."""
-    try:
-        main([str(a) for a in args])
-    except SystemExit as done:
-        return int(done.code or 0)
-    return 0
 
 
 def test_segment_ids_follow_size_not_input_order() -> None:

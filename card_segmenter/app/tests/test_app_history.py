@@ -10,18 +10,12 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from card_segmenter.cli import main
 from testkit.paths import APP
-from testkit.segmenter_fixtures import toy_frame
+from testkit.segmenter_fixtures import cli_code, toy_frame
 
 
 def _run(*args: str | Path) -> None:
-    code = 0
-    try:
-        main([str(a) for a in args])
-    except SystemExit as done:
-        code = int(done.code or 0)
-    assert code == 0
+    assert cli_code(*args) == 0
 
 
 def history_page() -> AppTest:
