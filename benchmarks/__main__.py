@@ -332,6 +332,10 @@ def main() -> None:
     )
     parser.add_argument("--stream-rows", type=int, default=SIZES["100M"])
     args = parser.parse_args()
+    # The command line records every run: the benchmark's go to a throwaway workspace, never
+    # the user's own (its timings include recording, as a user's do).
+    os.environ.pop("SEGMENTER_DATABASE_URL", None)
+    os.environ["SEGMENTER_WORKSPACE"] = tempfile.mkdtemp(prefix="segmenter-bench-workspace-")
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES or s == "100M"]
     if unknown:

@@ -243,7 +243,8 @@ def segment(
     last = read_previous(previous) if previous is not None else None  # before the long part
     workspace = _workspace()  # an unreachable database is refused before the long part too
     recorded: str
-    if stream or too_large_for_memory(file, limits=limits):
+    streamed = stream or too_large_for_memory(file, limits=limits)
+    if streamed:
         if last is not None:
             raise InputError(
                 f"{file}: --previous works on books read in memory, not streamed in batches"
@@ -275,10 +276,11 @@ def segment(
         profile = run.profile
         settings = {"algorithm": algorithm, "k": k, "seed": seed, "columns": columns or {}}
         found = refresh if last is not None else None
-        recorded = _record_run(workspace, run, loaded, file, settings, previous, found)
     for stale in REFRESH_FILES:  # what an earlier refresh wrote here no longer holds
         if last is None:
             (out / stale).unlink(missing_ok=True)
+    if not streamed:  # recorded last: a run in the workspace has its whole folder written
+        recorded = _record_run(workspace, run, loaded, file, settings, previous, found)
     for line in run_summary(profile, method=method).lines:  # the words the app shows
         typer.echo(line)
     for s in profile.segments:
@@ -614,64 +616,106 @@ def audit_verify() -> None:
         raise typer.Exit(1)
 
 
-@app.command()
-def review(
-    run_id: Annotated[int, typer.Argument(help="A run id, as `segment` printed it.")],
-) -> None:
-    """List a run's personas and product suggestions with their review state."""
-    from segmenter.workspace import list_review_items
+# Ids are SQL integers: a number past them is refused as usage, not as a database error.
+RunId = Annotated[
+    int, typer.Argument(help="A run id, as `segment` printed it.", min=1, max=2**63 - 1)
+]
+ItemId = Annotated[
+    int,
+    typer.Argument(help="The item number `segmenter review` lists.", min=1, max=2**63 - 1),
+]
 
-    items = list_review_items(_workspace(), run_id)
+
+@app.command()
+def review(run_id: RunId) -> None:
+    """List a run's personas and product suggestions with their review state and version."""
+    from segmenter.workspace import get_run, list_review_items
+
+    engine = _workspace()
+    get_run(engine, run_id)  # an unknown run is one line, exit 2
+    items = list_review_items(engine, run_id)
     if not items:
         typer.echo(f"run {run_id} has nothing to review: write its brief with `segmenter brief`")
     for item in items:
         who = f" by {item.reviewer}" if item.reviewer else ""
         note = f" ({item.comment})" if item.comment else ""
-        typer.echo(f"{item.id:>4}  {item.state:<8}{who}{note}  [{item.source}] {item.item_key}")
+        typer.echo(
+            f"{item.id:>4}  {item.state:<8}{who}{note}  version {item.version}  "
+            f"[{item.source}] {item.item_key}"
+        )
         typer.echo(f"      {item.text}")
 
 
-def _decide(run_id: int, item_id: int, decision: str, by: str, comment: str | None) -> None:
-    from segmenter.workspace import approve, list_review_items, reject
+def _decide(
+    run_id: int,
+    item_id: int,
+    decision: str,
+    *,
+    by: str,
+    comment: str | None,
+    version: int | None,
+) -> None:
+    """Approve or reject an item. A draft may be decided as it is; an item already decided
+    only with the --version `review` showed, so that no one's decision is lost unseen."""
+    from segmenter.workspace import approve, get_run, list_review_items, reject
 
     engine = _workspace()
+    get_run(engine, run_id)
     items = {i.id: i for i in list_review_items(engine, run_id)}
     if item_id not in items:
         known = ", ".join(str(i) for i in items) or "none: write its brief first"
         raise InputError(f"run {run_id} has no review item {item_id}; its items: {known}")
     if not by.strip():
         raise InputError("--by: name the reviewer")
+    item = items[item_id]
+    if version is None and item.state != "draft":
+        raise InputError(
+            f"item {item_id} is already {item.state} by {item.reviewer} (version "
+            f"{item.version}): to decide it again, give --version {item.version}"
+        )
     decide = approve if decision == "approved" else reject
-    item = decide(
-        engine, item_id, expected_version=items[item_id].version, reviewer=by, comment=comment
+    done = decide(
+        engine,
+        item_id,
+        expected_version=item.version if version is None else version,
+        reviewer=by,
+        comment=comment,
     )
-    typer.echo(f"item {item.id} ({item.item_key}) {item.state} by {item.reviewer}")
+    typer.echo(f"item {done.id} ({done.item_key}) {done.state} by {done.reviewer}")
 
 
 ByOption = Annotated[str, typer.Option("--by", help="The reviewer's name.")]
 CommentOption = Annotated[str | None, typer.Option("--comment", help="Why, for the record.")]
+VersionOption = Annotated[
+    int | None,
+    typer.Option(
+        "--version", help="The item's version as `review` showed it (to decide it again)."
+    ),
+]
 
 
 @app.command()
 def approve(
-    run_id: Annotated[int, typer.Argument(help="The run id.")],
-    item: Annotated[int, typer.Argument(help="The item number `segmenter review` lists.")],
+    run_id: RunId,
+    item: ItemId,
     by: ByOption,
     comment: CommentOption = None,
+    version: VersionOption = None,
 ) -> None:
     """Approve one persona or product suggestion for use."""
-    _decide(run_id, item, "approved", by, comment)
+    _decide(run_id, item, "approved", by=by, comment=comment, version=version)
 
 
 @app.command()
 def reject(
-    run_id: Annotated[int, typer.Argument(help="The run id.")],
-    item: Annotated[int, typer.Argument(help="The item number `segmenter review` lists.")],
+    run_id: RunId,
+    item: ItemId,
     by: ByOption,
     comment: CommentOption = None,
+    version: VersionOption = None,
 ) -> None:
     """Reject one persona or product suggestion."""
-    _decide(run_id, item, "rejected", by, comment)
+    _decide(run_id, item, "rejected", by=by, comment=comment, version=version)
 
 
 def main(argv: list[str] | None = None) -> None:

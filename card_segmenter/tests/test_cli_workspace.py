@@ -42,13 +42,24 @@ def test_a_run_and_its_brief_are_recorded_reviewed_and_audited(
     assert capsys.readouterr().out == f"item {first} (segment 0/persona) approved by Ana\n"
     assert _run("reject", "1", str(first + 1), "--by", "Ben", "--comment", "too pushy") == 0
     capsys.readouterr()
+    # Deciding again an item someone decided needs the version `review` showed: none is lost.
+    assert _run("reject", "1", str(first), "--by", "Cy") == 2
+    assert capsys.readouterr().err == (
+        f"error: item {first} is already approved by Ana (version 2): to decide it again, "
+        "give --version 2\n"
+    )
+    assert _run("reject", "1", str(first), "--by", "Cy", "--version", "1") == 2  # stale
+    assert "was changed by Ana" in capsys.readouterr().err
+    assert _run("approve", "1", str(first), "--by", "Cy", "--version", "2") == 0
+    capsys.readouterr()
     assert _run("review", "1") == 0
     listed = capsys.readouterr().out
-    assert "approved by Ana" in listed
+    assert "approved by Cy" in listed
+    assert "version 3" in listed
     assert "rejected by Ben (too pushy)" in listed
 
     assert _run("audit", "verify") == 0
-    assert capsys.readouterr().out.startswith("audit log intact: 4 entries, the last hash ")
+    assert capsys.readouterr().out.startswith("audit log intact: 5 entries, the last hash ")
 
     # Someone with the database file removes the append-only guard and edits an entry.
     with sqlite3.connect(workspace / "workspace.sqlite3") as db:
@@ -68,6 +79,15 @@ def test_review_of_an_unknown_item_is_one_line(
     assert _run("approve", "1", "99", "--by", "Ana") == 2
     err = capsys.readouterr().err
     assert err == "error: run 1 has no review item 99; its items: none: write its brief first\n"
+
+
+def test_an_unknown_or_impossible_run_id_is_one_line(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run("review", "99") == 2
+    assert capsys.readouterr().err == "error: the workspace has no run 99\n"
+    assert _run("review", "99999999999999999999") == 2  # past SQL's integers: a usage error
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_a_workspace_that_cannot_be_opened_stops_before_any_work(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 import streamlit as st
+from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from narratives.templates import plain_markdown
@@ -24,14 +25,20 @@ def _workspace(url: str) -> Engine:
     return open_workspace(url)
 
 
+LISTED = 200  # runs listed, newest first
+
 url = database_url_from_env()
 try:
     engine = _workspace(url)
-    runs = list_runs(engine, limit=200)
+    runs = list_runs(engine, limit=LISTED)
 except InputError as error:
     st.info(plain_markdown(f"No history to show: {error}. The other pages work as before."))
     st.stop()
-st.caption(f"Runs recorded by `segmenter segment` in {plain_markdown(shown_url(url))}.")
+shown = f"the latest {len(runs)}" if len(runs) == LISTED else f"{len(runs)}"
+st.caption(
+    f"Runs recorded by `segmenter segment` in {plain_markdown(shown_url(url))}: {shown}; "
+    "streamed runs are not recorded yet."
+)
 if not runs:
     st.info(
         "No runs recorded yet: `segmenter segment FILE --out DIR` records one, and "
@@ -41,7 +48,7 @@ if not runs:
 table = pl.DataFrame(
     {
         "Run": [r.id for r in runs],
-        "When": [r.created_at.strftime("%Y-%m-%d %H:%M") for r in runs],
+        "When (UTC)": [r.created_at.strftime("%Y-%m-%d %H:%M") for r in runs],
         "File": [r.source_name for r in runs],
         "Method": [f"{r.algorithm}, k={r.k}" for r in runs],
         "Customers": [f"{r.rows_kept:,}" for r in runs],
@@ -54,8 +61,14 @@ if not refreshes:
     st.caption("No refresh recorded yet: segment next month's file with --previous.")
     st.stop()
 chosen = st.selectbox("Refresh", refreshes, format_func=lambda r: f"Run {r}", key="history_refresh")
-found = recorded_refresh(engine, chosen)
-if found.refresh is not None:
+try:
+    found = recorded_refresh(engine, chosen)
+except (InputError, ValidationError) as error:
+    st.warning(plain_markdown(f"Run {chosen}'s refresh cannot be read: {error}"))
+    st.stop()
+if found.refresh is None:
+    st.info(f"Run {chosen} was recorded as a refresh without its report (refresh.json).")
+else:
     for line in refresh_lines(found.refresh):
         st.markdown(plain_markdown(line.strip()))
 if found.migration is not None:

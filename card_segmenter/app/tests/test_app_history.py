@@ -43,6 +43,7 @@ def test_a_refresh_shows_its_matches_migration_and_drift(workspace: Path, tmp_pa
     at = history_page()
     assert not at.exception
     runs = at.dataframe[0].value
+    assert "When (UTC)" in runs.columns
     assert list(runs["Run"]) == [2, 1]
     assert list(runs["Refresh of"]) == ["run 1", ""]
     assert at.selectbox(key="history_refresh").value == 2
