@@ -27,6 +27,10 @@ def test_a_real_customer_is_found_and_a_move_to_another_segment_is_said(
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_test_id("stSelectbox").filter(has_text="Number of segments").click()
     page.get_by_role("option", name="4", exact=True).click()
+    # The rerun the choice starts must end first: an upload during it can be dropped.
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+    k_box = sidebar.get_by_test_id("stSelectbox").filter(has_text="Number of segments")
+    expect(k_box.get_by_role("combobox")).to_have_value("4")
     page.locator(UPLOADER).set_input_files(real_data_path)
     expect(page.get_by_text("Data quality: CC_GENERAL.csv")).to_be_visible(timeout=LONG)
 
