@@ -33,6 +33,7 @@ from segmenter.ingest.limits import limits_from_env
 from segmenter.ingest.quality import CarriedColumns, LoadedCustomers, clean_table
 from segmenter.ingest.read import parse_table
 from segmenter.model.fitted import SegmentModel, score
+from segmenter.model.moves import Move, move_to_segment
 from segmenter.model.scoring import model_from_bytes
 from segmenter.pipeline import Segmentation, run_segmentation
 
@@ -291,6 +292,18 @@ def export(
 @st.cache_resource(show_spinner="Reading the model...", max_entries=4)
 def uploaded_model(digest: str, name: str, _data: bytes) -> SegmentModel:
     return model_from_bytes(_data, name=name)
+
+
+@st.cache_data(show_spinner="Looking for the smallest move...", max_entries=64)
+def move(
+    key: RunKey, customer: tuple[object, ...], target: int, _model: SegmentModel, _row: pl.DataFrame
+) -> Move | str:
+    """The smallest move of one customer (a canonical row, its values the cache key) to a
+    target segment, or the sentence saying why there is none; searched once per choice."""
+    try:
+        return move_to_segment(_model, _row, target)
+    except InputError as error:
+        return str(error)
 
 
 @st.cache_data(show_spinner="Scoring customers...", max_entries=8)

@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from segmenter.errors import InputError
 from segmenter.files import Content, csv_content, restore_text
-from segmenter.model.fitted import SegmentModel, load_model
+from segmenter.model.fitted import SegmentModel, assignment_table, load_model
 from segmenter.pipeline import Segmentation
 from segmenter.refresh.diff import RunDiff, persona_diff
 from segmenter.refresh.drift import BOOK_FILE, BookReference, DriftReport, feature_drift
@@ -147,7 +147,10 @@ def refresh_run(
         first_fresh_id=previous.highest_id + 1,
     )
     refreshed = relabel_run(run, matching, previous.profile)
-    moved = migration(previous.assignments, _assignments(refreshed))
+    now = assignment_table(
+        refreshed.customer_ids, refreshed.labels, refreshed.model.names, refreshed.confidence
+    )
+    moved = migration(previous.assignments, now)
     final = [m.final_id for m in matching.segments]
     refresh = Refresh(
         previous=previous.source,
@@ -160,15 +163,6 @@ def refresh_run(
         customers_joined=moved.customers_joined,
     )
     return refreshed, refresh, moved
-
-
-def _assignments(run: Segmentation) -> pl.DataFrame:
-    names = pl.Series(run.labels).replace_strict(
-        {int(s): n for s, n in run.model.names.items()}, return_dtype=pl.String
-    )
-    return pl.DataFrame(
-        {"customer_id": run.customer_ids, "segment": run.labels, "segment_name": names}
-    )
 
 
 def refresh_files(refresh: Refresh, moved: Migration) -> dict[str, Content]:

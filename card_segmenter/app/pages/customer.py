@@ -26,7 +26,7 @@ from segmenter.explain.customer import (
 )
 from segmenter.explain.measures import kind_of, label
 from segmenter.ingest.schema import FEATURE_COLUMNS
-from segmenter.model.moves import MOVE_NOTE, move_to_segment
+from segmenter.model.moves import MOVE_NOTE
 
 SHOWN = 5  # figures in the table at first: what sets the segment apart, then the others
 STEPS = {"money": (10.0, "%.2f"), "share": (0.05, "%.2f"), "count": (1.0, "%.0f")}
@@ -154,10 +154,9 @@ if others:
         "advances, purchases, payments, balance) that this run's model assigns to that segment.",
     )
     if target is not None:
-        try:
-            move = move_to_segment(run.model, row, target.id)
-        except InputError as error:
-            st.info(plain_markdown(f"{error}."))
+        move = state.move(inputs.key, row.row(0), target.id, run.model, row)
+        if isinstance(move, str):  # no move: why
+            st.info(plain_markdown(f"{move}."))
         else:
             st.success(plain_markdown(move.sentence))
             st.caption(plain_markdown(move_outcome(move)))
