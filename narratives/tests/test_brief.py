@@ -70,8 +70,10 @@ def test_brief_with_an_llm_server_from_the_environment(tmp_path: Path) -> None:
     )
     # Each segment is asked once more with the check's reason before it falls back.
     assert len(server.requests) == 8
-    again = [r["body"]["messages"][-1]["content"] for r in server.requests[4:]]
-    assert all(m.startswith("That answer was not accepted: the answer does not") for m in again)
+    # Segments are asked concurrently, so a retry may arrive before another segment's first ask.
+    last = [r["body"]["messages"][-1]["content"] for r in server.requests]
+    again = [m for m in last if m.startswith("That answer was not accepted: the answer does not")]
+    assert len(again) == 4
     assert "(asked twice)" in done.stdout
     text = out.read_text(encoding="utf-8")
     assert "Narratives: rule-based. Test-model at 127.0.0.1 was asked" in text
