@@ -1,17 +1,20 @@
 """Fixtures for the tests beside each package: real data, a local LLM server, Chromium,
-PostgreSQL."""
+PostgreSQL and a workspace database on either backend."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from benchmarks.app import CHROMIUM, CHROMIUM_ARGS, AppDidNotStart, serve_app
 from narratives import Shelf, load_shelf
+from segmenter.workspace import sqlite_url
 from testkit.llm_server import FakeLLM, running_server
 from testkit.paths import REAL_DATA
 from testkit.postgres import PostgresServer, PostgresUnavailable, start_postgres
@@ -46,6 +49,39 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.stop()
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty workspace database of either backend, for tests that run on both: a new SQLite
+    file, or a new database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "workspace")
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = f"test_{next(_databases)}"
+    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        yield server.url(name)
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def workspace_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh SQLite workspace of the test's own, for the command line and AppTest in this
+    process (SEGMENTER_WORKSPACE; no SEGMENTER_DATABASE_URL)."""
+    folder = tmp_path / "workspace"
+    monkeypatch.setenv("SEGMENTER_WORKSPACE", str(folder))
+    monkeypatch.delenv("SEGMENTER_DATABASE_URL", raising=False)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -29,7 +29,9 @@ K_OPTIONS: tuple[str | int, ...] = ("auto", *range(2, 11))
 # over k=3-8 (a few seconds, once; then cached). K-Means k=4, the literature's choice, is the
 # least stable k on the real file (bootstrap agreement 0.69 against 0.97 at k=3).
 DEFAULT_K = "auto"
-VIEWS = ("Data", "Segments", "Personas", "Customer", "Explore", "Export", "Score", "History")
+VIEWS = (
+    "Data", "Segments", "Personas", "Customer", "Explore", "Export", "Score", "Review", "History",
+)  # fmt: skip
 DEFAULT_VIEW = "Personas"
 
 st.set_page_config(page_title="Card segmenter", page_icon=":material/credit_card:", layout="wide")
@@ -76,6 +78,20 @@ with st.sidebar:
     )
     seed = int(
         st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed")
+    )
+    recorded = {run.id: run for run in state.recorded_runs()}
+    previous = (
+        st.selectbox(
+            "Keep the segment ids of",
+            [None, *recorded],
+            format_func=lambda r: "no earlier run" if r is None else state.run_label(recorded[r]),
+            key="previous_run",
+            help="A recorded run, e.g. last month's: segments that match it keep its ids and "
+            "names, as `segmenter segment --previous RUN_ID` does. History shows where customers "
+            "went and which columns drifted.",
+        )
+        if recorded
+        else None
     )
     st.header("Narratives")
     typed_key = state.session_key()
@@ -131,6 +147,7 @@ key = state.RunKey(
     algorithm=algorithm,
     k=parse_k(str(k_choice)) if uses_k else None,  # "auto" -> None, as on the command line
     seed=seed,
+    previous=previous,
 )
 state.publish(state.Inputs(loaded=loaded, key=key, settings=settings, header=header, data=data))
 page.run()

@@ -18,10 +18,13 @@ if TYPE_CHECKING:  # imported where used: start-up stays quick (test_cli_startup
 
     from narratives.brief import Brief
     from narratives.personas import PersonaWriter
+    from narratives.review import ReviewLookup
     from narratives.shelf import Shelf
     from segmenter.ingest.quality import CarriedColumns, LoadedCustomers
     from segmenter.pipeline import Segmentation
-    from segmenter.refresh.run import Refresh
+    from segmenter.refresh.run import PreviousRun, Refresh
+    from segmenter.streaming import StreamedRun
+    from segmenter.workspace import RunSummary
 
 __all__ = ["app", "main"]
 
@@ -97,36 +100,79 @@ def _record_run(
     loaded: LoadedCustomers,
     file: Path,
     settings: dict[str, Any],
-    previous: Path | None,
+    previous_run_id: int | None,
     refresh: Refresh | None,
 ) -> str:
-    """Record a run written by `segment`, and its refresh when it is one; what to say."""
+    """Record a run written by `segment`, with its refresh report when it is a refresh of a
+    recorded run (one transaction: all or nothing); what to say."""
     import getpass
 
     from segmenter.model.fitted import assignment_table
     from segmenter.refresh.run import refresh_document
-    from segmenter.workspace import (
-        file_sha256,
-        new_run,
-        record_document,
-        record_run,
-        run_for_profiles,
-        shown_url,
-    )
+    from segmenter.workspace import file_sha256, new_run, record_run, shown_url
 
     table = assignment_table(run.customer_ids, run.labels, run.model.names, run.confidence)
     record = new_run(
         run.profile, run.model, table, source_name=str(file), source_sha256=file_sha256(file),
         rows_read=loaded.report.rows_read, rows_kept=loaded.report.rows_kept, settings=settings,
+        book=run.book,
     )  # fmt: skip
-    last = run_for_profiles(engine, file_sha256(previous / "profiles.json")) if previous else None
+    report = None
+    if refresh is not None and previous_run_id is not None:
+        report = refresh_document(refresh, record)
     run_id = record_run(
-        engine, record, actor=getpass.getuser(), previous_run_id=last.id if last else None
+        engine, record, actor=getpass.getuser(), previous_run_id=previous_run_id, report=report
     )
-    if refresh is not None:
-        record_document(engine, run_id, refresh_document(refresh, record), actor=getpass.getuser())
-    of = f" (a refresh of run {last.id})" if last else ""
+    if previous_run_id is not None:
+        of = f" (a refresh of run {previous_run_id})"
+    elif refresh is not None:
+        of = " (its previous run is not in the workspace: recorded as a run of its own)"
+    else:
+        of = ""
     return f"recorded as run {run_id}{of} in {shown_url(engine.url)}"
+
+
+def _record_streamed(
+    engine: Engine, out: Path, file: Path, streamed: StreamedRun, settings: dict[str, Any]
+) -> str:
+    """Record a streamed run from its folder, without its assignments; what to say."""
+    import getpass
+
+    from segmenter.workspace import file_sha256, new_run_from_dir, record_run, shown_url
+
+    record = new_run_from_dir(
+        out, source_name=str(file), source_sha256=file_sha256(file),
+        rows_read=streamed.rows_read, rows_kept=streamed.rows_assigned, settings=settings,
+        keep_assignments=False,  # millions of rows: they stay in assignments.csv
+    )  # fmt: skip
+    run_id = record_run(engine, record, actor=getpass.getuser())
+    return (
+        f"recorded as run {run_id} in {shown_url(engine.url)} (without its assignments: they "
+        "are not kept for streamed runs)"
+    )
+
+
+def _previous(engine: Engine, previous: str, out: Path) -> PreviousRun:
+    """--previous: a run of the workspace (its id, or "latest"), else last month's folder."""
+    from segmenter.refresh.run import LATEST, read_previous, recorded_previous
+
+    if previous == LATEST or (previous.isascii() and previous.isdigit()):
+        return recorded_previous(engine, previous)
+    folder = Path(previous)
+    if folder.resolve() == out.resolve():
+        raise InputError(f"--out {out}: write this month's run beside last month's, not over it")
+    return read_previous(folder)
+
+
+def _previous_run_id(engine: Engine, last: PreviousRun | None) -> int | None:
+    """The recorded run a refresh refreshes: its own id, or for a folder the run recorded with
+    the folder's profiles.json; None when there is none."""
+    from segmenter.workspace import file_sha256, run_for_profiles
+
+    if last is None or last.run_id is not None:
+        return None if last is None else last.run_id
+    found = run_for_profiles(engine, file_sha256(Path(last.source) / "profiles.json"))
+    return found.id if found else None
 
 
 @app.callback()
@@ -201,11 +247,12 @@ def segment(
     map_pairs: MapOption = None,
     columns_file: ColumnsOption = None,
     previous: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--previous",
-            help="Last month's run folder: keep its segment ids and names where segments "
-            "match, and write refresh.json, migration.csv and drift.csv.",
+            help="Last month's run: its run id in the workspace, 'latest' (the run recorded "
+            "last) or its folder (./12 for a folder named 12). Keep its segment ids and names "
+            "where segments match, and write refresh.json, migration.csv and drift.csv.",
         ),
     ] = None,
 ) -> None:
@@ -221,7 +268,6 @@ def segment(
     from segmenter.refresh.run import (
         REFRESH_FILE,
         REFRESH_FILES,
-        read_previous,
         refresh_files,
         refresh_lines,
         refresh_run,
@@ -238,18 +284,16 @@ def segment(
     rows = parquet_rows(file)
     if stream and rows is None:
         raise InputError(f"{file}: --stream reads Parquet files only")
-    if previous is not None and previous.resolve() == out.resolve():
-        raise InputError(f"--out {out}: write this month's run beside last month's, not over it")
-    last = read_previous(previous) if previous is not None else None  # before the long part
-    workspace = _workspace()  # an unreachable database is refused before the long part too
-    recorded: str
     streamed = stream or too_large_for_memory(file, limits=limits)
+    if streamed and previous is not None:
+        raise InputError(
+            f"{file}: --previous works on books read in memory, not streamed in batches"
+        )
+    workspace = _workspace()  # an unreachable database is refused before the long part
+    last = _previous(workspace, previous, out) if previous is not None else None  # so is this
+    settings = {"algorithm": algorithm, "k": k, "seed": seed, "columns": columns or {}}
     if streamed:
-        if last is not None:
-            raise InputError(
-                f"{file}: --previous works on books read in memory, not streamed in batches"
-            )
-        profile = segment_streaming(
+        done = segment_streaming(
             file,
             out,
             algorithm=algorithm,
@@ -257,8 +301,8 @@ def segment(
             seed=seed,
             progress=progress,
             columns=columns,
-        ).profile
-        recorded = "not recorded in the workspace: streamed runs are not recorded yet"
+        )
+        profile = done.profile
     else:
         loaded = load_customers(file, columns=columns, limits=limits)
         frame = loaded.frame
@@ -268,19 +312,21 @@ def segment(
         )  # fmt: skip
         extra: dict[str, Content] = {}
         if last is not None:
-            progress(f"matching the segments to {previous}")
+            progress(f"matching the segments to {last.source}")
             run, refresh, moved = refresh_run(run, frame, last)
             extra |= refresh_files(refresh, moved)
         progress(f"writing {out}")
         write_segmentation(run, out, extra=extra)
         profile = run.profile
-        settings = {"algorithm": algorithm, "k": k, "seed": seed, "columns": columns or {}}
         found = refresh if last is not None else None
     for stale in REFRESH_FILES:  # what an earlier refresh wrote here no longer holds
         if last is None:
             (out / stale).unlink(missing_ok=True)
-    if not streamed:  # recorded last: a run in the workspace has its whole folder written
-        recorded = _record_run(workspace, run, loaded, file, settings, previous, found)
+    if streamed:  # recorded last: a run in the workspace has its whole folder written
+        recorded = _record_streamed(workspace, out, file, done, settings | {"stream": True})
+    else:
+        last_id = _previous_run_id(workspace, last)
+        recorded = _record_run(workspace, run, loaded, file, settings, last_id, found)
     for line in run_summary(profile, method=method).lines:  # the words the app shows
         typer.echo(line)
     for s in profile.segments:
@@ -517,8 +563,13 @@ def brief(
             + ("written by the model" if p.source == "llm" else "rule-based")
             + f" ({p.tokens_in:,} tokens in, {p.tokens_out:,} out)"
         )
+    found = _recorded_run(workspace, run_dir)
+    lookup = _review_lookup(workspace, found)
     if segment is not None:
-        _pack(run_dir, out, segment, writer=writer, shelf=shelf, carried=carried, consent=consent)
+        _pack(
+            run_dir, out, segment, writer=writer, shelf=shelf, carried=carried, consent=consent,
+            workspace=workspace, found=found,
+        )  # fmt: skip
         return
     done = write_brief(
         run_dir,
@@ -528,6 +579,8 @@ def brief(
         price=settings.price,
         carried=carried,
         consent=consent,
+        review=lookup,
+        review_run=found.id if found else None,
     )
     typer.echo(f"Narratives: {done.narratives}")
     if done.audit.llm_estimated_cost is not None:
@@ -544,31 +597,52 @@ def brief(
                 f"segment {section.segment.id}: {section.audience_left_out:,} customers without "
                 f"marketing consent ({consent}) left out of its audience"
             )
+    if done.draft:
+        typer.echo(done.draft)
     typer.echo(f"wrote {out}, {out.parent / 'brief.json'} and {out.parent / 'audiences'}")
-    typer.echo(_record_brief(workspace, done, out))
+    typer.echo(_record_brief(workspace, found, done, out))
 
 
-def _record_brief(engine: Engine, done: Brief, out: Path) -> str:
+NOT_RECORDED = (
+    "not recorded in the workspace: its run is not there (segment the file again to record the run)"
+)
+
+
+def _recorded_run(engine: Engine, run_dir: Path) -> RunSummary | None:
+    """The workspace's run a run folder holds: the one recorded with its profiles.json."""
+    from segmenter.workspace import file_sha256, run_for_profiles
+
+    profiles = run_dir / "profiles.json"
+    return run_for_profiles(engine, file_sha256(profiles)) if profiles.is_file() else None
+
+
+def _review_lookup(engine: Engine, found: RunSummary | None) -> ReviewLookup | None:
+    """The decisions already made on a brief's words, in the run it is written from."""
+    from segmenter.workspace import decisions
+
+    if found is None:
+        return None
+    return lambda items: decisions(engine, found.id, ((i.item_key, i.text) for i in items))
+
+
+def _record_brief(engine: Engine, found: RunSummary | None, done: Brief, out: Path) -> str:
     """Record a written brief and its review items with the run it was written from."""
     import getpass
 
     from narratives.recording import brief_document
-    from segmenter.workspace import record_document, run_for_profiles
+    from segmenter.workspace import record_document
 
-    found = run_for_profiles(engine, done.audit.profiles_sha256)
     if found is None:
-        return (
-            "not recorded in the workspace: its run is not there (segment the file again to "
-            "record the run)"
-        )
+        return NOT_RECORDED
     document = brief_document(
         done, kind=f"brief{out.suffix.lower()}", content=out.read_text(encoding="utf-8")
     )
     record_document(engine, found.id, document, actor=getpass.getuser())
-    drafts = sum(1 for s in done.sections) + sum(len(s.persona.products) for s in done.sections)
+    states = [r.state for s in done.sections for r in s.review]
+    approved = states.count("approved")
     return (
-        f"recorded with run {found.id}: {drafts} personas and product suggestions to review "
-        f"(`segmenter review {found.id}`)"
+        f"recorded with run {found.id}: {len(states)} personas and product suggestions, "
+        f"{approved} approved (`segmenter review {found.id}`)"
     )
 
 
@@ -581,14 +655,21 @@ def _pack(
     shelf: Shelf,
     carried: CarriedColumns | None,
     consent: str | None,
+    workspace: Engine,
+    found: RunSummary | None,
 ) -> None:
-    """`segmenter brief --segment ID`: one segment's campaign pack and its audience file."""
+    """`segmenter brief --segment ID`: one segment's campaign pack and its audience file,
+    recorded as an export of its run."""
+    import getpass
+
     from narratives.pack_files import audience_path, write_pack
     from narratives.personas import fell_back
+    from narratives.recording import record_export
 
     pack = write_pack(
         run_dir, out, segment=segment, writer=writer, shelf=shelf, carried=carried,
-        consent=consent,
+        consent=consent, review=_review_lookup(workspace, found),
+        review_run=found.id if found else None,
     )  # fmt: skip
     typer.echo(f"Narratives: {pack.narratives}")
     if fell_back(pack.persona, pack.segment):
@@ -598,7 +679,17 @@ def _pack(
             f"{pack.audience.left_out:,} customers without marketing consent ({consent}) left "
             "out of the audience"
         )
+    if pack.draft:
+        typer.echo(pack.draft)
     typer.echo(f"wrote {out} and {audience_path(out)}")
+    if found is None:
+        typer.echo(NOT_RECORDED)
+        return
+    record_export(
+        workspace, found.id, pack, kind=f"pack{out.suffix.lower()}", file_name=out.name,
+        content=out.read_bytes(), stats_sha256=found.profiles_sha256, actor=getpass.getuser(),
+    )  # fmt: skip
+    typer.echo(f"recorded as an export of run {found.id}")
 
 
 audit_app = typer.Typer(help="The workspace's audit log.", no_args_is_help=True)
@@ -607,7 +698,8 @@ app.add_typer(audit_app, name="audit")
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check every link of the audit log's hash chain; exit 1 naming the first broken one."""
+    """Check every link of the audit log's hash chain, then every run and review decision
+    against its entry; exit 1 naming the first broken link, run or item."""
     from segmenter.workspace import verify
 
     result = verify(_workspace())

@@ -14,6 +14,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from narratives.audiences import audience_table, join_carried, read_assignments, write_audiences
 from narratives.context import MIN_SEGMENT_SIZE, RunContext, SegmentContext, build_context
 from narratives.personas import Persona, PersonaWriter, authorship, fell_back
+from narratives.review import (
+    DRAFT_MARK,
+    ItemReview,
+    ReviewLookup,
+    draft_line,
+    review_hint,
+    reviews_of,
+)
 from narratives.shelf import Shelf
 from narratives.templates import render, templates_hash
 from narratives.usage import Price
@@ -67,6 +75,14 @@ class Section(BaseModel):
     audience_size: int | None
     audience_left_out: int = 0  # customers left out of the audience for want of consent
     sources: tuple[str, ...] = ()  # where the persona's figures come from: note [n] is n-1
+    review: tuple[ItemReview, ...] = ()  # the persona's, then each product's (narratives.review)
+
+    def reviewed(self, product_id: str | None = None) -> ItemReview | None:
+        """The review state of the persona, or of one product suggestion; None when unknown."""
+        key = f"segment {self.segment.id}/" + (
+            "persona" if product_id is None else f"product/{product_id}"
+        )
+        return next((r for r in self.review if r.item_key == key), None)
 
 
 class Brief(BaseModel):
@@ -82,6 +98,14 @@ class Brief(BaseModel):
     sections: tuple[Section, ...]
     disclaimer: str
     audit: Audit
+    review_run: int | None = None  # the workspace's run the review states are of
+
+    @property
+    def draft(self) -> str | None:
+        """The DRAFT line every section carries while any item is not approved; None when none."""
+        reviews = [r for s in self.sections for r in s.review]
+        hint = review_hint(self.review_run)
+        return draft_line(reviews, review_hint=hint) if reviews else f"{DRAFT_MARK}. {hint}"
 
     @property
     def llm_segments(self) -> int:
@@ -96,7 +120,7 @@ class Brief(BaseModel):
 
 def render_brief(brief: Brief, *, suffix: str) -> str:
     """The brief as Markdown (.md) or self-contained, escaped HTML (.html)."""
-    return render(BRIEF_TEMPLATES[suffix], brief=brief)
+    return render(BRIEF_TEMPLATES[suffix], brief=brief, draft_mark=DRAFT_MARK)
 
 
 def _sha256(path: Path) -> str | None:
@@ -162,12 +186,16 @@ def write_brief(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     carried: CarriedColumns | None = None,
     consent: str | None = None,
+    review: ReviewLookup | None = None,
+    review_run: int | None = None,
 ) -> Brief:
     """Write the brief to `out`, with brief.json and audiences/segment-<id>.csv beside it.
 
     With a `price`, the audit estimates what the LLM's tokens cost. `carried` columns of the
     customer file go into the audience files, and `consent` (one of them) keeps only consenting
     customers in the audiences of segments offered products that need it (narratives.audiences).
+    `review` finds the decisions already made on the same words in the workspace's run
+    `review_run`; without it every persona and product suggestion is a draft.
     """
     run_dir, out = Path(run_dir), Path(out)
     suffix = out.suffix.lower()
@@ -180,6 +208,7 @@ def write_brief(
     join_carried(assignments, carried, consent=consent)  # bad input refused before any LLM call
     written = writer.write(context)
     personas = {p.segment_id: p for p in written}
+    reviews = reviews_of(written, review)
     credit = authorship(written, model=writer.label, endpoint=writer.endpoint)
     out.parent.mkdir(parents=True, exist_ok=True)
     tokens_in, tokens_out = sum(p.tokens_in for p in written), sum(p.tokens_out for p in written)
@@ -202,6 +231,7 @@ def write_brief(
                 audience_size=counts.get(s.id),
                 audience_left_out=audiences.left_out.get(s.id, 0),
                 sources=tuple(personas[s.id].footnoted()[1]),
+                review=reviews.get(s.id, ()),
             )
             for s in context.segments
         ),
@@ -214,6 +244,7 @@ def write_brief(
             tokens_out=tokens_out,
             price=priced,
         ),
+        review_run=review_run,
     )
     # Both rendered before either replaces an old file: no brief.json of one run beside the
     # brief of another, and never half a file (segmenter.files).

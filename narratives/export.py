@@ -18,6 +18,7 @@ from pathlib import Path
 from narratives.brief import render_brief, write_brief
 from narratives.context import RunContext
 from narratives.personas import Persona
+from narratives.review import ReviewLookup
 from narratives.shelf import Shelf
 from narratives.usage import Price
 from segmenter.ingest.quality import CarriedColumns
@@ -80,6 +81,7 @@ class ExportFiles:
 
     files: dict[str, bytes]
     audiences: tuple[Audience, ...] = ()
+    draft: str | None = None  # the brief's "DRAFT: not approved. ..." line; None: all approved
 
     def __getitem__(self, path: str) -> bytes:
         return self.files[path]
@@ -96,11 +98,14 @@ def export_files(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     carried: CarriedColumns | None = None,
     consent: str | None = None,
+    review: ReviewLookup | None = None,
+    review_run: int | None = None,
 ) -> ExportFiles:
     """The run's files, the brief (Markdown, HTML, JSON) and the audience lists, in memory.
 
     `carried` and `consent` as for `write_brief`: extra columns of the customer file in the
     audience lists, and a consent column that keeps only consenting customers where needed.
+    `review` and `review_run` give the brief its review states, as for `write_brief`.
     """
     with tempfile.TemporaryDirectory(prefix="segmenter-export-") as tmp:
         root = Path(tmp)
@@ -115,6 +120,8 @@ def export_files(
             clock=clock,
             carried=carried,
             consent=consent,
+            review=review,
+            review_run=review_run,
         )
         (root / BRIEF_HTML).write_text(render_brief(brief, suffix=".html"), encoding="utf-8")
         paths = sorted(p for p in root.rglob("*") if p.is_file())
@@ -130,7 +137,7 @@ def export_files(
         for s in brief.sections
         if s.audience_file is not None and s.audience_size is not None
     )
-    return ExportFiles(files, audiences)
+    return ExportFiles(files, audiences, brief.draft)
 
 
 def zip_files(files: ExportFiles, *, folder: str = "campaign") -> bytes:

@@ -17,8 +17,9 @@ import altair as alt
 from narratives.brief import Audit
 from narratives.context import RunContext, SegmentContext
 from narratives.pack_appendix import appendix
-from narratives.pack_text import PackAudience, Part, body, lead_line
+from narratives.pack_text import Block, Line, PackAudience, Part, body, lead_line
 from narratives.personas import Persona
+from narratives.review import DRAFT_MARK, ItemReview, draft_line
 from narratives.shelf import Shelf
 from narratives.templates import render
 from segmenter.charts.figures import effect_bars, to_svg
@@ -26,7 +27,9 @@ from segmenter.charts.versus import versus_all
 from segmenter.errors import InputError
 from segmenter.results import SegmentProfile
 
-__all__ = ["Pack", "campaign_pack", "pack_html", "segment_of"]
+__all__ = ["NOT_REVIEWED", "Pack", "campaign_pack", "pack_html", "segment_of"]
+
+NOT_REVIEWED = f"{DRAFT_MARK}. Its persona and product suggestions have not been reviewed."
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,8 @@ class Pack:
     generated_at: datetime
     audience: PackAudience | None = None
     appendix_title: str = "Appendix, for analysts: method, figures and audit"
+    review: tuple[ItemReview, ...] = ()  # the persona's state, then each product's
+    draft: str | None = None  # "DRAFT: not approved. ..." while any of them is not approved
 
 
 def segment_of(context: RunContext, segment_id: int) -> SegmentContext:
@@ -73,9 +78,12 @@ def campaign_pack(
     note: str | None = None,
     generated_at: datetime,
     audience: PackAudience | None = None,
+    review: tuple[ItemReview, ...] = (),
+    review_hint: str | None = None,
 ) -> Pack:
     """The pack of one segment (`profile`, the same segment as `persona`) and, when it is
-    written, of its audience file."""
+    written, of its audience file; `review` holds the states of its persona and products
+    (none: all drafts), and `review_hint` says where to review them."""
     segment = segment_of(context, profile.id)
     charts: dict[str, alt.TopLevelMixin] = {}
     if not segment.coarse:
@@ -88,7 +96,10 @@ def campaign_pack(
         title=persona.persona_name,
         kicker=f"Campaign pack · Segment {segment.id}: {segment.name}",
         lead=lead_line(segment),
-        body=body(segment, persona, shelf=shelf, audience=audience),
+        body=(
+            *body(segment, persona, shelf=shelf, audience=audience),
+            _review_part(review, persona),
+        ),
         appendix=appendix(
             context,
             segment,
@@ -103,7 +114,23 @@ def campaign_pack(
         narratives=narratives,
         generated_at=generated_at,
         audience=audience,
+        review=review,
+        draft=draft_line(review, review_hint=review_hint) if review else NOT_REVIEWED,
     )
+
+
+def _review_part(review: tuple[ItemReview, ...], persona: Persona) -> Part:
+    """Where each text of the pack stands in review: who approved it, and when."""
+    names = {
+        f"segment {persona.segment_id}/product/{r.product_id}": r.name for r in persona.products
+    }
+    lines = [
+        Line(lead=names.get(r.item_key, "Persona"), text=r.line[:1].upper() + r.line[1:])
+        for r in review
+    ]
+    if not lines:
+        lines = [Line(text="Not reviewed: no review states were given for this pack.")]
+    return Part(title="Review", blocks=(Block(kind="list", lines=tuple(lines)),))
 
 
 def pack_html(pack: Pack, *, images: Mapping[str, str] | None = None) -> str:
@@ -115,4 +142,4 @@ def pack_html(pack: Pack, *, images: Mapping[str, str] | None = None) -> str:
             + base64.b64encode(to_svg(chart).encode("utf-8")).decode("ascii")
             for key, chart in pack.charts.items()
         }
-    return render("pack.html.j2", pack=pack, images=images)
+    return render("pack.html.j2", pack=pack, images=images, draft_mark=DRAFT_MARK)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,7 @@ from narratives.export import FixedPersonas
 from narratives.pack import Pack, campaign_pack, pack_html, segment_of
 from narratives.pack_text import PackAudience
 from narratives.personas import Persona, PersonaWriter, authorship
+from narratives.review import ReviewLookup, review_hint, reviews_of
 from narratives.shelf import Shelf
 from segmenter.errors import InputError
 from segmenter.files import csv_bytes, write_all
@@ -32,6 +34,7 @@ from segmenter.pipeline import Segmentation, write_segmentation
 
 __all__ = [
     "PACK_SUFFIXES",
+    "PackDownload",
     "PackFile",
     "audience_path",
     "pack_file",
@@ -60,12 +63,16 @@ def write_pack(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     carried: CarriedColumns | None = None,
     consent: str | None = None,
+    review: ReviewLookup | None = None,
+    review_run: int | None = None,
 ) -> Pack:
     """Write the campaign pack of one segment to `out` (.pdf or .html) and its audience file
     beside it (`audience_path`); only that segment's persona is asked for.
 
     `carried` and `consent` shape the audience file as they do the brief's
-    (narratives.audiences.audience_table).
+    (narratives.audiences.audience_table). `review` finds the decisions already made on the
+    persona's words in the workspace's run `review_run` (narratives.review); without it the
+    pack is a draft.
     """
     from narratives.pack_pdf import pack_pdf  # fpdf2 takes a second to import: PDFs only
 
@@ -80,6 +87,7 @@ def write_pack(
     join_carried(frame, carried, consent=consent)  # bad input refused before any LLM call
     (persona,) = writer.write(context.model_copy(update={"segments": (chosen,)}))
     credit = authorship([persona], model=writer.label, endpoint=writer.endpoint)
+    reviews = reviews_of([persona], review)
     audiences = audience_table(
         frame, context, [persona], shelf=shelf, carried=carried, consent=consent,
         segments=[chosen.id],
@@ -107,6 +115,8 @@ def write_pack(
             left_out=audiences.left_out.get(chosen.id, 0),
             consent=consent if chosen.id in audiences.left_out else None,
         ),
+        review=reviews.get(chosen.id, ()),
+        review_hint=review_hint(review_run),
     )
     content = pack_pdf(pack) if out.suffix.lower() == ".pdf" else pack_html(pack).encode("utf-8")
     write_all({out: content, audience_path(out): csv_bytes(listed)})  # both, or neither
@@ -119,6 +129,14 @@ def pack_file_name(segment_id: int, kind: PackFile) -> str:
     return (audience_path(name) if kind == "csv" else name).name
 
 
+@dataclass(frozen=True)
+class PackDownload:
+    """A pack file made for a download, and the pack it was made from (for the record)."""
+
+    content: bytes
+    pack: Pack
+
+
 def pack_file(
     run: Segmentation,
     persona: Persona,
@@ -128,16 +146,22 @@ def pack_file(
     shelf: Shelf,
     endpoint: str | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> bytes:
+    review: ReviewLookup | None = None,
+    review_run: int | None = None,
+) -> PackDownload:
     """The campaign pack of `persona`'s segment (PDF or HTML), or its audience file (CSV).
 
     `narratives` is the writer that was asked for the persona (a model, or rule-based), which
-    the pack credits only where it wrote the persona.
+    the pack credits only where it wrote the persona. `review` and `review_run` as for
+    `write_pack`.
     """
     writer = FixedPersonas([persona], label=narratives, endpoint=endpoint)
     with tempfile.TemporaryDirectory(prefix="segmenter-pack-") as tmp:
         root = Path(tmp)
         write_segmentation(run, root)
         out = root / pack_file_name(persona.segment_id, "html" if kind == "csv" else kind)
-        write_pack(root, out, segment=persona.segment_id, writer=writer, shelf=shelf, clock=clock)
-        return (audience_path(out) if kind == "csv" else out).read_bytes()
+        pack = write_pack(
+            root, out, segment=persona.segment_id, writer=writer, shelf=shelf, clock=clock,
+            review=review, review_run=review_run,
+        )  # fmt: skip
+        return PackDownload((audience_path(out) if kind == "csv" else out).read_bytes(), pack)

@@ -14,13 +14,14 @@ from fpdf import FPDF
 
 from narratives.pack import Pack
 from narratives.pack_text import Block, Line, Part
+from narratives.review import DRAFT_MARK
 from segmenter.charts.figures import to_png
 
 __all__ = ["FONTS", "pack_pdf"]
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 _FAMILY = "DejaVu"
-_INK, _GREY, _RULE = (29, 39, 51), (91, 103, 117), (213, 219, 225)
+_INK, _GREY, _RULE, _RED = (29, 39, 51), (91, 103, 117), (213, 219, 225), (138, 28, 28)
 _SIZES = {"text": 10.5, "list": 10.5, "fine": 8.5}
 _SCALE = 2.0  # chart pixels per CSS pixel: sharp when printed
 _MM_PER_PX = 25.4 / 96 * 1.3  # a chart's CSS pixel on the page: its words near the text's size
@@ -28,15 +29,26 @@ _KEEP = 35.0  # mm: a heading with less room than this below it starts a new pag
 
 
 class _Pages(FPDF):
-    """A4 pages with the persona's name and the page number at the foot of each."""
+    """A4 pages with the persona's name and the page number at the foot of each and, while
+    the pack is not approved, "DRAFT: not approved" at the head of each."""
 
-    def __init__(self, foot: str) -> None:
+    def __init__(self, foot: str, *, draft: bool) -> None:
         super().__init__(format="A4")
         self.foot = foot
+        self.draft = draft
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(auto=True, margin=18)
         self.add_font(_FAMILY, "", FONTS / "DejaVuSans.ttf")
         self.add_font(_FAMILY, "B", FONTS / "DejaVuSans-Bold.ttf")
+
+    def header(self) -> None:
+        if not self.draft:
+            return
+        self.set_y(7)
+        self.set_font(_FAMILY, "B", 9)
+        self.set_text_color(*_RED)
+        self.cell(0, 5, DRAFT_MARK, align="R")
+        self.set_y(self.t_margin)
 
     def footer(self) -> None:
         self.set_y(-12)
@@ -126,13 +138,18 @@ def _part(pdf: FPDF, part: Part, pack: Pack, *, size: float = 14) -> None:
 
 def pack_pdf(pack: Pack) -> bytes:
     """The pack as PDF bytes: the body, then the appendix from a page of its own."""
-    pdf = _Pages(foot=f"Campaign pack: {pack.title}")
+    pdf = _Pages(foot=f"Campaign pack: {pack.title}", draft=pack.draft is not None)
     pdf.set_creation_date(pack.generated_at)
     pdf.set_title(f"Campaign pack: {pack.title}")
     pdf.set_subject(pack.kicker)
     pdf.set_creator("card-segmenter")
     pdf.set_lang("en")
     pdf.add_page()
+    if pack.draft:
+        pdf.set_font(_FAMILY, "B", 10)
+        pdf.set_text_color(*_RED)
+        pdf.multi_cell(0, 5, pack.draft, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
     pdf.set_font(_FAMILY, "", 9)
     pdf.set_text_color(*_GREY)
     pdf.multi_cell(0, 5, pack.kicker, new_x="LMARGIN", new_y="NEXT")

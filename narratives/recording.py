@@ -1,40 +1,53 @@
-"""A written brief as the workspace records it: its personas, and a review item for each persona
-and each product suggestion (segmenter.workspace.documents)."""
+"""Briefs and personas as the workspace records them: the personas, and a review item for each
+persona and each product suggestion (segmenter.workspace.documents); and a run made in the app,
+recorded with the personas it shows."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
 from narratives.brief import Brief
+from narratives.pack import Pack
+from narratives.personas import Persona
+from narratives.review import decided, review_items
+from narratives.templates import templates_hash
+from segmenter.model.fitted import assignment_table
+from segmenter.pipeline import Segmentation
+from segmenter.refresh.run import Refresh, refresh_document
+from segmenter.workspace import (
+    new_run,
+    record_action,
+    record_document,
+    record_run,
+    run_for_profiles,
+)
 from segmenter.workspace.audit import Versions
-from segmenter.workspace.documents import NewDocument, NewReviewItem
+from segmenter.workspace.documents import NewDocument
+from segmenter.workspace.runs import profiles_text
 
-__all__ = ["brief_document", "review_items"]
+__all__ = [
+    "LoadedSource",
+    "brief_document",
+    "personas_document",
+    "record_export",
+    "record_segmentation",
+]
 
 
-def review_items(brief: Brief) -> tuple[NewReviewItem, ...]:
-    """Per segment: its persona, then each product it suggests, keyed "segment ID/..."."""
-    items: list[NewReviewItem] = []
-    for section in brief.sections:
-        persona, segment = section.persona, section.segment.id
-        items.append(
-            NewReviewItem(
-                item_key=f"segment {segment}/persona",
-                kind="persona",
-                segment_id=segment,
-                text=f"{persona.persona_name}: {persona.summary}",
-                source=persona.source,
-            )
-        )
-        items += [
-            NewReviewItem(
-                item_key=f"segment {segment}/product/{product.product_id}",
-                kind="product",
-                segment_id=segment,
-                text=f"{product.name}: {product.rationale}",
-                source=persona.source,
-            )
-            for product in persona.products
-        ]
-    return tuple(items)
+@dataclass(frozen=True)
+class LoadedSource:
+    """The customer file a run was made from, as the workspace records it."""
+
+    name: str
+    sha256: str
+    rows_read: int
+    rows_kept: int
 
 
 def brief_document(brief: Brief, *, kind: str, content: str) -> NewDocument:
@@ -49,5 +62,93 @@ def brief_document(brief: Brief, *, kind: str, content: str) -> NewDocument:
             prompt_version=brief.audit.templates_sha256,
             stats_sha256=brief.audit.profiles_sha256,
         ),
-        items=review_items(brief),
+        items=review_items(
+            (section.persona for section in brief.sections),
+            decided(review for section in brief.sections for review in section.review),
+        ),
     )
+
+
+def personas_document(
+    personas: Sequence[Persona], *, narratives: str, model: str | None, stats_sha256: str
+) -> NewDocument:
+    """The personas an app session shows, to record for review: `narratives` is who wrote them
+    (a model's name, or "rule-based"), `model` the LLM when it wrote some of them."""
+    shown = [persona.model_dump(mode="json") for persona in personas]
+    return NewDocument(
+        kind="personas.json",
+        content=json.dumps(shown, indent=2, ensure_ascii=False),
+        personas=shown,
+        narratives=narratives,
+        versions=Versions(model, templates_hash(), stats_sha256),
+        items=review_items(personas),
+    )
+
+
+def record_segmentation(
+    engine: Engine,
+    run: Segmentation,
+    personas: Sequence[Persona],
+    *,
+    narratives: str,
+    model: str | None,
+    source: LoadedSource,
+    settings: dict[str, Any],
+    actor: str,
+    refresh: tuple[int, Refresh] | None = None,
+) -> int:
+    """Record a run made in the app, then its personas to review (two transactions: a run
+    without its personas is whole, and its personas can be recorded again); the run's id.
+    A run already recorded (the same profiles.json) is not recorded twice. With `refresh`
+    (the run refreshed against, and the report), it is recorded as that run's refresh."""
+    profiles = profiles_text(run.profile)
+    stats = hashlib.sha256(profiles.encode("utf-8")).hexdigest()
+    found = run_for_profiles(engine, stats)
+    if found is None:
+        table = assignment_table(run.customer_ids, run.labels, run.model.names, run.confidence)
+        record = new_run(
+            run.profile, run.model, table, source_name=source.name,
+            source_sha256=source.sha256, rows_read=source.rows_read,
+            rows_kept=source.rows_kept, settings=settings, book=run.book,
+        )  # fmt: skip
+        if refresh is None:
+            run_id = record_run(engine, record, actor=actor)
+        else:
+            previous, report = refresh
+            run_id = record_run(
+                engine, record, actor=actor, previous_run_id=previous,
+                report=refresh_document(report, record),
+            )  # fmt: skip
+    else:
+        run_id = found.id
+    document = personas_document(personas, narratives=narratives, model=model, stats_sha256=stats)
+    record_document(engine, run_id, document, actor=actor)
+    return run_id
+
+
+def record_export(
+    engine: Engine,
+    run_id: int,
+    pack: Pack,
+    *,
+    kind: str,
+    file_name: str,
+    content: bytes,
+    stats_sha256: str,
+    actor: str,
+) -> int:
+    """Record a campaign pack (or its audience file) handed out from a recorded run as an
+    "export" audit entry: what, of which segment, its bytes' hash, and whether every text in
+    it was approved; the entry's number."""
+    return record_action(
+        engine, "export", run_id=run_id, actor=actor,
+        details={
+            "kind": kind, "segment": pack.segment.id, "file": file_name,
+            "sha256": hashlib.sha256(content).hexdigest(), "approved": pack.draft is None,
+            "review": {r.item_key: r.state for r in pack.review},
+        },
+        versions=Versions(
+            pack.narratives if pack.persona.source == "llm" else None, templates_hash(),
+            stats_sha256,
+        ),
+    )  # fmt: skip

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import polars as pl
 import streamlit as st
@@ -21,6 +21,9 @@ import streamlit as st
 from narratives import LLMSettings, Persona, RuleBasedWriter, RunContext, Shelf, load_shelf
 from narratives.audiences import read_consent
 from narratives.export import ExportFiles, export_files
+from narratives.pack_files import PackDownload
+from narratives.recording import record_export
+from narratives.review import ReviewLookup
 from narratives.templates import plain_markdown
 from narratives.usage import Price
 from segmenter.charts import data as chart_data
@@ -36,6 +39,22 @@ from segmenter.model.fitted import SegmentModel, score
 from segmenter.model.moves import Move, move_to_segment
 from segmenter.model.scoring import model_from_bytes
 from segmenter.pipeline import Segmentation, run_segmentation
+from segmenter.refresh.migration import Migration
+from segmenter.refresh.previous import PreviousRun, recorded_previous
+from segmenter.refresh.run import Refresh, refresh_run
+from segmenter.workspace import (
+    RunSummary,
+    database_url_from_env,
+    decisions,
+    list_runs,
+    open_workspace,
+    review_stamp,
+    run_for_profiles,
+)
+from segmenter.workspace.runs import profiles_text
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_customers.csv"
 _INPUTS = "inputs"  # session state: this run's Inputs, set by streamlit_app.py for the page
@@ -58,6 +77,16 @@ class RunKey(NamedTuple):
     algorithm: str
     k: int | None
     seed: int
+    previous: int | None = None  # a recorded run whose segment ids and names this run keeps
+
+
+class Refreshed(NamedTuple):
+    """A run refreshed against a recorded one: the run with its ids and names, and what
+    changed (segmenter.refresh)."""
+
+    run: Segmentation
+    refresh: Refresh
+    moved: Migration
 
 
 @dataclass(frozen=True)
@@ -183,6 +212,8 @@ def load_or_ask(
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def segment(key: RunKey, _frame: pl.DataFrame) -> Segmentation:
+    if key.previous is not None:
+        return refreshed(key, _frame).run
     with progress(f"Segmenting with {ALGORITHMS[key.algorithm].title}") as step:
         return run_segmentation(
             _frame,
@@ -192,6 +223,23 @@ def segment(key: RunKey, _frame: pl.DataFrame) -> Segmentation:
             progress=step,
             source=key.source,
         )
+
+
+@st.cache_resource(show_spinner="Reading the recorded run...", max_entries=4)
+def _previous(url: str, run_id: int) -> PreviousRun:
+    """A recorded run, as a refresh needs it (shared: a recorded run never changes)."""
+    return recorded_previous(_open_workspace(url), str(run_id))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def refreshed(key: RunKey, _frame: pl.DataFrame) -> Refreshed:
+    """The run of `key` without its previous run, matched to that recorded run: its ids and
+    names kept where segments match (the app's `segment --previous RUN_ID`)."""
+    assert key.previous is not None
+    run = segment(key._replace(previous=None), _frame)
+    previous = _previous(database_url_from_env(), key.previous)
+    with progress(f"Matching the segments to run {key.previous}"):
+        return Refreshed(*refresh_run(run, _frame, previous))
 
 
 def current_run(inputs: Inputs) -> Segmentation | None:
@@ -204,6 +252,78 @@ def current_run(inputs: Inputs) -> Segmentation | None:
     if run.profile.k_selection is not None:  # kept to weigh a k set by hand later
         st.session_state.setdefault("k_choices", {})[inputs.key] = run.profile.k_selection
     return run
+
+
+@st.cache_resource(show_spinner=False)
+def _open_workspace(url: str) -> Engine:
+    """The workspace, opened (and migrated) once per server; a failure is not cached."""
+    return open_workspace(url)
+
+
+def workspace() -> Engine | str:
+    """The workspace database, or the sentence saying why there is none: the pages that need it
+    say so, and every other page works as before."""
+    try:
+        return _open_workspace(database_url_from_env())
+    except InputError as error:
+        return str(error)
+
+
+def recorded_runs(limit: int = 50) -> list[RunSummary]:
+    """The runs recorded in the workspace, newest first; none without a workspace."""
+    engine = workspace()
+    return [] if isinstance(engine, str) else list_runs(engine, limit=limit)
+
+
+def run_label(run: RunSummary) -> str:
+    """ "Run 3: november.csv, kmeans k=4, 2026-11-30" (plain text: a select box's option)."""
+    name = Path(run.source_name).name
+    return f"Run {run.id}: {name}, {run.algorithm} k={run.k}, {run.created_at:%Y-%m-%d}"
+
+
+class Reviewed(NamedTuple):
+    """Where this session's run stands in review: its recorded run, and a look-up of the
+    decisions on its words for the exports (none: not recorded, every text a draft)."""
+
+    run_id: int | None = None
+    lookup: ReviewLookup | None = None
+    stamp: int = 0  # moves at each decision: part of a cached export's key
+    stats_sha256: str = ""  # the run's profiles.json, which its exports were written from
+
+    @property
+    def key(self) -> tuple[int | None, int]:
+        return self.run_id, self.stamp
+
+
+def reviewed(run: Segmentation) -> Reviewed:
+    """The review states the exports of `run` carry, from the workspace when it has the run."""
+    engine = workspace()
+    if isinstance(engine, str):
+        return Reviewed()
+    digest = hashlib.sha256(profiles_text(run.profile).encode("utf-8")).hexdigest()
+    found = run_for_profiles(engine, digest)
+    if found is None:
+        return Reviewed()
+    run_id = found.id
+    return Reviewed(
+        run_id,
+        lambda items: decisions(engine, run_id, ((i.item_key, i.text) for i in items)),
+        review_stamp(engine, run_id),
+        digest,
+    )
+
+
+def handed_out(reviewed: Reviewed, download: PackDownload, *, file_name: str) -> bytes:
+    """A pack file's bytes, as a download button asks for them when clicked; the hand-out is
+    recorded in the workspace as an export of the run when the run is recorded there."""
+    engine = workspace()
+    if reviewed.run_id is not None and not isinstance(engine, str):
+        record_export(
+            engine, reviewed.run_id, download.pack, kind=Path(file_name).suffix.lstrip("."),
+            file_name=file_name, content=download.content, stats_sha256=reviewed.stats_sha256,
+            actor=st.session_state.get("reviewer", "").strip() or "app",
+        )  # fmt: skip
+    return download.content
 
 
 @st.cache_data(show_spinner=False)
@@ -276,6 +396,8 @@ def export(
     keep: tuple[str, ...] = (),  # what `_carried` holds: with `consent`, part of the cache key
     consent: str | None = None,
     _carried: CarriedColumns | None = None,
+    review: tuple[int | None, int] = (None, 0),  # Reviewed.key: the run in review, its stamp
+    _lookup: ReviewLookup | None = None,
 ) -> ExportFiles:
     return export_files(
         _run,
@@ -286,6 +408,8 @@ def export(
         price=price,
         carried=_carried,
         consent=consent,
+        review=_lookup,
+        review_run=review[0],
     )
 
 

@@ -30,7 +30,14 @@ def test_the_program_writes_a_pdf_pack_and_its_audience(tmp_path: Path, run_dir:
     done = run_cli("brief", str(run_dir), "--segment", "1", "--out", str(out), "--offline")
     assert done.returncode == 0, done.stderr
     audience = tmp_path / "pack-audience.csv"
-    assert done.stdout == f"Narratives: rule-based\nwrote {out} and {audience}\n"
+    assert done.stdout == (
+        "Narratives: rule-based\nDRAFT: not approved. 4 of 4 personas and product suggestions "
+        "are not approved: do not use this text with customers until they are. Record the run in "
+        "a workspace (`segmenter segment`, or the app's Review page) to review them.\n"
+        f"wrote {out} and {audience}\n"
+        "not recorded in the workspace: its run is not there (segment the file again to record "
+        "the run)\n"
+    )
     assert out.read_bytes().startswith(b"%PDF-")
     assert len(audience.read_text(encoding="utf-8").splitlines()) == 1 + SIZES[1]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pack-audience.csv", "pack.pdf"]
@@ -41,7 +48,7 @@ def test_an_html_pack_and_its_audience(
 ) -> None:
     out = tmp_path / "pack.html"
     assert _run(run_dir, "--segment", "2", "--out", out) == 0
-    assert capsys.readouterr().out.endswith(f"wrote {out} and {tmp_path / 'pack-audience.csv'}\n")
+    assert f"wrote {out} and {tmp_path / 'pack-audience.csv'}\n" in capsys.readouterr().out
     assert "<h1>The Quiet Cardholder</h1>" in out.read_text(encoding="utf-8")
 
 

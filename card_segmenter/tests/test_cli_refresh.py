@@ -113,3 +113,34 @@ def test_a_previous_run_that_cannot_be_read_is_one_line(
         "\n" if previous == "empty" else " (one `segmenter segment` wrote)\n"
     )
     assert not (tmp_path / "out").exists()  # refused before any work
+
+
+def test_a_refresh_of_the_latest_recorded_run_matches_the_refresh_of_its_folder(
+    months: tuple[Path, Path],
+    real_data_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    m1, month2 = months
+    monkeypatch.setenv("SEGMENTER_WORKSPACE", str(tmp_path / "workspace"))
+    assert _run("segment", real_data_path, "--out", tmp_path / "m1", "--k", "4") == 0
+    # The same run as the folder's (same file, settings and seed): the same refresh follows.
+    assert (tmp_path / "m1" / "profiles.json").read_bytes() == (m1 / "profiles.json").read_bytes()
+    capsys.readouterr()
+    code = _run("segment", month2, "--out", tmp_path / "m2", "--k", "4", "--previous", "latest")
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "Refreshed against run 1: 8,510 customers in both runs" in out
+    assert "recorded as run 2 (a refresh of run 1)" in out
+    assert "Drift: Cash advance shifted" in out
+    assert (
+        _run("segment", month2, "--out", tmp_path / "by-folder", "--k", "4", "--previous", m1) == 0
+    )
+    for name in ("profiles.json", "migration.csv", "drift.csv"):
+        assert (tmp_path / "m2" / name).read_bytes() == (tmp_path / "by-folder" / name).read_bytes()
+    by_run = json.loads((tmp_path / "m2" / "refresh.json").read_text())
+    by_folder = json.loads((tmp_path / "by-folder" / "refresh.json").read_text())
+    assert by_run.pop("previous") == "run 1"
+    assert by_folder.pop("previous") == str(m1)
+    assert by_run == by_folder

@@ -3,8 +3,9 @@ run, and the files that say what changed.
 
 The previous run is a folder `segmenter segment` wrote: model.skops, assignments.csv,
 profiles.json and book.json (the book's bins for drift; a run without it is refreshed without
-drift, and says so). A refreshed run's folder holds the same files, so it can be the previous
-run of the next month, plus:
+drift, and says so); or a run recorded in the workspace, with the same parts (previous.py). A
+refreshed run's folder holds the same files, so it can be the previous run of the next month,
+plus:
 
 - refresh.json: how every segment was matched (status and evidence), what became of every
   previous segment, the drift of every feature, the persona diff, and the highest segment id
@@ -16,25 +17,30 @@ run of the next month, plus:
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TypeVar
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Engine
 
 from segmenter.errors import InputError
-from segmenter.files import Content, csv_content, restore_text
-from segmenter.model.fitted import SegmentModel, assignment_table, load_model
+from segmenter.files import Content, csv_content
+from segmenter.model.fitted import assignment_table
 from segmenter.pipeline import Segmentation
 from segmenter.refresh.diff import RunDiff, persona_diff
-from segmenter.refresh.drift import BOOK_FILE, BookReference, DriftReport, feature_drift
+from segmenter.refresh.drift import BOOK_FILE, DriftReport, feature_drift
 from segmenter.refresh.match import Matching, match_segments
 from segmenter.refresh.migration import Migration, migration
+from segmenter.refresh.previous import (
+    LATEST,
+    REFRESH_DOCUMENT,
+    REFRESH_FILE,
+    PreviousRun,
+    previous_from_record,
+    read_previous,
+    recorded_previous,
+)
 from segmenter.refresh.relabel import relabel_run
-from segmenter.results import RunProfile
 from segmenter.workspace import (
     NewDocument,
     NewRun,
@@ -45,13 +51,16 @@ from segmenter.workspace import (
 
 __all__ = [
     "BOOK_FILE",
+    "LATEST",
     "REFRESH_DOCUMENT",
     "REFRESH_FILE",
     "REFRESH_FILES",
     "PreviousRun",
     "RecordedRefresh",
     "Refresh",
+    "previous_from_record",
     "read_previous",
+    "recorded_previous",
     "recorded_refresh",
     "refresh_document",
     "refresh_files",
@@ -59,23 +68,8 @@ __all__ = [
     "refresh_run",
 ]
 
-REFRESH_FILE = "refresh.json"
-NOISE = -1
 # The files only a refreshed run has: removed when a folder is written by a run that is not one.
 REFRESH_FILES = (REFRESH_FILE, "migration.csv", "drift.csv")
-_Model = TypeVar("_Model", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class PreviousRun:
-    """What a refresh needs of last month's run."""
-
-    source: str  # its folder, for messages
-    model: SegmentModel
-    assignments: pl.DataFrame  # customer_id, segment, segment_name
-    profile: RunProfile
-    book: BookReference | None  # None: a run written before book.json existed
-    highest_id: int  # the highest segment id ever used, through every refresh before it
 
 
 class Refresh(BaseModel):
@@ -91,46 +85,6 @@ class Refresh(BaseModel):
     customers_in_both: int
     customers_left: int
     customers_joined: int
-
-
-def read_previous(folder: Path) -> PreviousRun:
-    """Last month's run from its folder; an InputError naming what is missing or damaged."""
-    if not folder.is_dir():
-        raise InputError(f"--previous {folder}: no such run folder (one `segmenter segment` wrote)")
-    for name in ("model.skops", "assignments.csv", "profiles.json"):
-        if not (folder / name).is_file():
-            raise InputError(f"--previous {folder}: no {name}; is it a run folder?")
-    model = load_model(folder / "model.skops")
-    profile = _read_json(folder / "profiles.json", RunProfile)
-    try:
-        assignments = pl.read_csv(
-            folder / "assignments.csv",
-            columns=["customer_id", "segment", "segment_name"],
-            schema_overrides={"customer_id": pl.String, "segment": pl.Int64},
-        )
-    except (pl.exceptions.PolarsError, OSError):
-        raise InputError(f"{folder / 'assignments.csv'}: not a readable assignments file") from None
-    # Ids as the customer file has them, not as written spreadsheet-safe ('=1+1).
-    assignments = assignments.with_columns(restore_text(assignments.get_column("customer_id")))
-    book = _read_json(folder / BOOK_FILE, BookReference) if (folder / BOOK_FILE).is_file() else None
-    highest = max((s for s in model.names if s != NOISE), default=NOISE)
-    if (folder / REFRESH_FILE).is_file():
-        try:
-            highest = max(
-                highest, int(json.loads((folder / REFRESH_FILE).read_text())["highest_id"])
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            raise InputError(
-                f"{folder / REFRESH_FILE}: damaged; refresh from the run before it"
-            ) from None
-    return PreviousRun(str(folder), model, assignments, profile, book, highest)
-
-
-def _read_json(path: Path, kind: type[_Model]) -> _Model:
-    try:
-        return kind.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError):
-        raise InputError(f"{path}: cannot be read as a run's {path.name}") from None
 
 
 def refresh_run(
@@ -218,9 +172,6 @@ def refresh_lines(refresh: Refresh) -> list[str]:
     else:
         lines.append("No feature drifted: every population stability index is under 0.1.")
     return lines
-
-
-REFRESH_DOCUMENT = "refresh.json"  # the kind of a refresh recorded with its run
 
 
 def refresh_document(refresh: Refresh, run: NewRun) -> NewDocument:

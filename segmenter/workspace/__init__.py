@@ -41,7 +41,15 @@ from segmenter.workspace.documents import (
     record_document,
 )
 from segmenter.workspace.errors import ReviewConflict, UnknownRecord, WorkspaceUnavailable
-from segmenter.workspace.review import ReviewItemView, approve, list_review_items, reject
+from segmenter.workspace.review import (
+    Decided,
+    ReviewItemView,
+    approve,
+    decisions,
+    list_review_items,
+    reject,
+    review_stamp,
+)
 from segmenter.workspace.runs import (
     NewRun,
     RunRecord,
@@ -50,13 +58,21 @@ from segmenter.workspace.runs import (
     new_run,
     new_run_from_dir,
 )
-from segmenter.workspace.store import get_run, latest_run, list_runs, record_run, run_for_profiles
+from segmenter.workspace.store import (
+    get_run,
+    latest_run,
+    list_runs,
+    record_run,
+    run_for_profiles,
+    run_profile,
+)
 
 __all__ = [
     "DATABASE_URL_ENV",
     "WORKSPACE_ENV",
     "AuditRecord",
     "Clock",
+    "Decided",
     "DocumentRecord",
     "NewDocument",
     "NewReviewItem",
@@ -73,6 +89,7 @@ __all__ = [
     "create_workspace_engine",
     "current_revision",
     "database_url_from_env",
+    "decisions",
     "file_sha256",
     "get_run",
     "head_revision",
@@ -89,7 +106,9 @@ __all__ = [
     "record_document",
     "record_run",
     "reject",
+    "review_stamp",
     "run_for_profiles",
+    "run_profile",
     "shown_url",
     "sqlite_url",
     "utc_now",

@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, exists, func, select
 from sqlalchemy.orm import Session
 
+from segmenter.workspace.crosscheck import Ledger, first_mismatch
 from segmenter.workspace.db import transaction
 from segmenter.workspace.schema import AuditEntry, Run
 
@@ -186,15 +187,19 @@ class VerifyResult:
     head_hash: str | None  # the last entry's hash: note it elsewhere to detect a cut-off end
     broken_seq: int | None = None  # the first entry that is missing, altered or out of place
     problem: str | None = None
+    # With every link holding: the first run or review item that differs from its entry.
+    mismatch: str | None = None
 
     @property
     def ok(self) -> bool:
-        """True when every link holds."""
-        return self.problem is None
+        """True when every link holds and every run and decision is as its entry says."""
+        return self.problem is None and self.mismatch is None
 
     def __str__(self) -> str:
         if self.problem is not None:
             return f"audit log broken at entry {self.broken_seq}: {self.problem}"
+        if self.mismatch is not None:
+            return self.mismatch
         if not self.entries:
             return "audit log intact: no entries yet"
         entries = "1 entry" if self.entries == 1 else f"{self.entries:,} entries"
@@ -202,33 +207,44 @@ class VerifyResult:
 
 
 def verify(engine: Engine) -> VerifyResult:
-    """Walk the log from its first entry; name the first entry that is missing or altered."""
-    expected_seq, prev_hash, count = 1, GENESIS, 0
+    """Walk the log from its first entry; name the first entry that is missing or altered,
+    else the first run or review item that no longer matches its entry (crosscheck)."""
+    ledger = Ledger()
     with transaction(engine) as session:
-        for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)):
-            if entry.seq != expected_seq:  # seq is the key: only a gap is possible
-                problem = f"it is missing (entry {entry.seq} follows entry {expected_seq - 1})"
-                return VerifyResult(count, prev_hash, expected_seq, problem)
-            try:
-                intact = entry_hash(entry) == entry.hash
-            except ValueError:
-                intact = False
-            if not intact:
-                problem = "its contents do not match its hash: it was altered, or moved here"
-                return VerifyResult(count, prev_hash, entry.seq, problem)
-            if entry.prev_hash != prev_hash:
-                problem = (
-                    f"it does not link to entry {entry.seq - 1} as recorded: the entry before "
-                    "it was removed or replaced"
-                )
-                return VerifyResult(count, prev_hash, entry.seq, problem)
-            expected_seq, prev_hash, count = entry.seq + 1, entry.hash, count + 1
-        unrecorded = session.scalar(
-            select(Run.id)
-            .where(~exists().where(AuditEntry.run_id == Run.id, AuditEntry.action.in_(RUN_ACTIONS)))
-            .order_by(Run.id)
-            .limit(1)
-        )
+        result = _walk(session, ledger)
+        if result.ok and (mismatch := first_mismatch(session, ledger)) is not None:
+            result = replace(result, mismatch=mismatch)
+    return result
+
+
+def _walk(session: Session, ledger: Ledger) -> VerifyResult:
+    """The chain's links, and every run's entry; each entry noted in `ledger`."""
+    expected_seq, prev_hash, count = 1, GENESIS, 0
+    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)):
+        if entry.seq != expected_seq:  # seq is the key: only a gap is possible
+            problem = f"it is missing (entry {entry.seq} follows entry {expected_seq - 1})"
+            return VerifyResult(count, prev_hash, expected_seq, problem)
+        try:
+            intact = entry_hash(entry) == entry.hash
+        except ValueError:
+            intact = False
+        if not intact:
+            problem = "its contents do not match its hash: it was altered, or moved here"
+            return VerifyResult(count, prev_hash, entry.seq, problem)
+        if entry.prev_hash != prev_hash:
+            problem = (
+                f"it does not link to entry {entry.seq - 1} as recorded: the entry before "
+                "it was removed or replaced"
+            )
+            return VerifyResult(count, prev_hash, entry.seq, problem)
+        ledger.note(entry)
+        expected_seq, prev_hash, count = entry.seq + 1, entry.hash, count + 1
+    unrecorded = session.scalar(
+        select(Run.id)
+        .where(~exists().where(AuditEntry.run_id == Run.id, AuditEntry.action.in_(RUN_ACTIONS)))
+        .order_by(Run.id)
+        .limit(1)
+    )
     head = prev_hash if count else None
     if unrecorded is not None:
         problem = f"it is missing: run {unrecorded} has no audit entry (the log was cut short)"

@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from segmenter.errors import InputError
 from segmenter.workspace.audit import Clock, Versions, append, utc_now
 from segmenter.workspace.db import transaction
-from segmenter.workspace.errors import UnknownRecord
+from segmenter.workspace.errors import ReviewConflict, UnknownRecord
+from segmenter.workspace.review import Decided, decisions_in, log_decision
 from segmenter.workspace.schema import ReviewItem, Run, RunDocument
 
 __all__ = ["DocumentRecord", "NewDocument", "NewReviewItem", "latest_document", "record_document"]
@@ -27,6 +29,7 @@ class NewReviewItem:
     segment_id: int
     text: str
     source: Literal["llm", "rule-based"]
+    carried: Decided | None = None  # an earlier decision on these words (review.decisions)
 
 
 @dataclass(frozen=True)
@@ -79,34 +82,70 @@ def record_document(
                 f"this brief was written from other statistics than run {run_id}'s "
                 "profiles.json; write it again from that run's folder"
             )
-        row = RunDocument(
-            run_id=run_id,
-            created_at=clock(),
-            kind=document.kind,
-            content=document.content,
-            personas=document.personas,
-            narratives=document.narratives,
-            model_version=document.versions.model_version,
-            prompt_version=document.versions.prompt_version,
-            stats_sha256=document.versions.stats_sha256,
-        )
+        row = document_row(run_id, document, created_at=clock())
         session.add(row)
         session.flush()
-        session.add_all(
+        rows = [
             ReviewItem(
                 run_id=run_id, document_id=row.id, item_key=item.item_key, kind=item.kind,
                 segment_id=item.segment_id, text=item.text, source=item.source, state="draft",
                 version=1,
             )
             for item in document.items
-        )  # fmt: skip
+        ]  # fmt: skip
+        session.add_all(rows)
+        session.flush()
         details = {"document_id": row.id, "kind": document.kind, "narratives": row.narratives}
         details["review_items"] = len(document.items)
         append(
             session, action="brief", run_id=run_id, actor=actor, details=details, clock=clock,
             versions=document.versions,
         )  # fmt: skip
+        _carry(session, run_id, document.items, rows, at=row.created_at)
         return row.id
+
+
+def document_row(run_id: int, document: NewDocument, *, created_at: datetime) -> RunDocument:
+    """The row a document of run `run_id` is stored as (its review items are rows of their
+    own)."""
+    return RunDocument(
+        run_id=run_id,
+        created_at=created_at,
+        kind=document.kind,
+        content=document.content,
+        personas=document.personas,
+        narratives=document.narratives,
+        model_version=document.versions.model_version,
+        prompt_version=document.versions.prompt_version,
+        stats_sha256=document.versions.stats_sha256,
+    )
+
+
+def _carry(
+    session: Session,
+    run_id: int,
+    items: tuple[NewReviewItem, ...],
+    rows: list[ReviewItem],
+    *,
+    at: datetime,
+) -> None:
+    """Give the new items the earlier decisions the brief was written with, each logged as a
+    decision of its own; ReviewConflict when one changed meanwhile (the brief says otherwise)."""
+    carried = [(item, row) for item, row in zip(items, rows, strict=True) if item.carried]
+    if not carried:
+        return
+    now = decisions_in(session, run_id, ((item.item_key, item.text) for item, _ in carried))
+    for item, row in carried:
+        was = item.carried
+        assert was is not None
+        if now.get(item.item_key) != was:
+            raise ReviewConflict(
+                f"{item.item_key} was decided again while the brief was written: write it again"
+            )
+        row.state, row.reviewer, row.comment = was.state, was.reviewer, was.comment
+        row.decided_at, row.version = was.decided_at, 2
+        session.flush()
+        log_decision(session, row, actor=was.reviewer, at=at, carried_from=was.item_id)
 
 
 def latest_document(

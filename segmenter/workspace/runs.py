@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from segmenter.errors import InputError
 from segmenter.results import RunProfile
@@ -29,6 +29,7 @@ __all__ = [
     "profiles_text",
 ]
 
+BOOK_FILE = "book.json"  # as refresh.drift.BOOK_FILE (not imported: it would load NumPy)
 ASSIGNMENT_TYPES = {
     "customer_id": pl.String,
     "segment": pl.Int64,
@@ -63,6 +64,7 @@ class NewRun:
     profiles: str  # profiles.json's text
     model: bytes = field(repr=False)  # model.skops's bytes
     assignments: bytes | None = field(repr=False)  # Parquet (zstd); None: not kept
+    book: str | None = field(default=None, repr=False)  # book.json's text; None: none written
 
     @property
     def profile(self) -> RunProfile:
@@ -80,9 +82,10 @@ def new_run(
     rows_read: int,
     rows_kept: int,
     settings: dict[str, Any],
+    book: BaseModel | None = None,  # the run's refresh.drift.BookReference (book.json)
 ) -> NewRun:
-    """A run fitted in this process: its profile, model and assignment table
-    (`model.fitted.assignment_table`, the columns of assignments.csv)."""
+    """A run fitted in this process: its profile, model, assignment table
+    (`model.fitted.assignment_table`, the columns of assignments.csv) and book's bins."""
     from segmenter.model.fitted import model_bytes
 
     return NewRun(
@@ -94,6 +97,7 @@ def new_run(
         profiles=profiles_text(profile),
         model=model_bytes(model),
         assignments=None if assignments is None else _parquet(assignments.lazy()),
+        book=None if book is None else book.model_dump_json(indent=2) + "\n",  # as book.json
     )
 
 
@@ -105,10 +109,14 @@ def new_run_from_dir(
     rows_read: int,
     rows_kept: int,
     settings: dict[str, Any],
+    keep_assignments: bool = True,
 ) -> NewRun:
-    """A run from the folder `segmenter segment` wrote (streamed runs too): profiles.json and
-    model.skops byte for byte, assignments.csv as Parquet (ids as written: spreadsheet-safe)."""
-    files = {name: run_dir / name for name in ("profiles.json", "model.skops", "assignments.csv")}
+    """A run from the folder `segmenter segment` wrote (streamed runs too): profiles.json,
+    model.skops and book.json (when there) byte for byte, assignments.csv as Parquet (ids as
+    written: spreadsheet-safe) unless `keep_assignments` is False (a streamed book's millions
+    of rows are left in their folder)."""
+    names = ("profiles.json", "model.skops") + (("assignments.csv",) if keep_assignments else ())
+    files = {name: run_dir / name for name in names}
     if missing := [name for name, path in files.items() if not path.is_file()]:
         raise InputError(f"{run_dir}: no {' nor '.join(missing)}; is it a segment run?")
     profiles = files["profiles.json"].read_bytes().decode("utf-8")
@@ -116,7 +124,11 @@ def new_run_from_dir(
         RunProfile.model_validate_json(profiles)
     except ValidationError as error:
         raise InputError(f"{files['profiles.json']}: not a segmentation profile") from error
-    scan = pl.scan_csv(files["assignments.csv"], schema_overrides=ASSIGNMENT_TYPES)
+    book = run_dir / BOOK_FILE
+    assignments = None
+    if keep_assignments:
+        scan = pl.scan_csv(files["assignments.csv"], schema_overrides=ASSIGNMENT_TYPES)
+        assignments = _parquet(scan)
     return NewRun(
         source_name=source_name,
         source_sha256=source_sha256,
@@ -125,7 +137,8 @@ def new_run_from_dir(
         settings=settings,
         profiles=profiles,
         model=files["model.skops"].read_bytes(),
-        assignments=_parquet(scan),
+        assignments=assignments,
+        book=book.read_bytes().decode("utf-8") if book.is_file() else None,
     )
 
 
@@ -164,6 +177,7 @@ class RunRecord(RunSummary):
     profiles: str
     model_bytes: bytes = field(repr=False)
     assignments_parquet: bytes | None = field(repr=False)
+    book_json: str | None = field(repr=False)  # book.json; None: recorded before it was kept
 
     def profile(self) -> RunProfile:
         """The run's profile, as in its profiles.json."""

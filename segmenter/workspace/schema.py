@@ -87,7 +87,8 @@ class Run(Base):
     profiles_sha256: Mapped[str] = mapped_column(SHA256, index=True)  # = a brief's audit
     model: Mapped[bytes] = mapped_column(LargeBinary)  # model.skops, byte for byte
     model_sha256: Mapped[str] = mapped_column(SHA256)
-    assignments: Mapped[bytes | None] = mapped_column(LargeBinary)  # Parquet, zstd
+    assignments: Mapped[bytes | None] = mapped_column(LargeBinary)  # Parquet; None: not kept
+    book: Mapped[str | None] = mapped_column(Text)  # book.json as written; None before 0003
     previous_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
 
 

@@ -1,19 +1,21 @@
-"""Recording runs and reading them back. A run and its audit entry are written in one
-transaction: an interrupted or failed record leaves neither."""
+"""Recording runs and reading them back. A run, its refresh report if it is a refresh, and its
+audit entry are written in one transaction: an interrupted or failed record leaves none."""
 
 from __future__ import annotations
 
-import hashlib
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from segmenter.results import RunProfile
 from segmenter.workspace.audit import Clock, Versions, append, utc_now
+from segmenter.workspace.crosscheck import report_details, run_details, sha256_hex
 from segmenter.workspace.db import transaction
+from segmenter.workspace.documents import NewDocument, document_row
 from segmenter.workspace.errors import UnknownRecord
 from segmenter.workspace.runs import NewRun, RunRecord, RunSummary
-from segmenter.workspace.schema import Run
+from segmenter.workspace.schema import Run, RunDocument
 
 __all__ = ["get_run", "latest_run", "list_runs", "record_run", "run_for_profiles"]
 
@@ -22,10 +24,6 @@ SUMMARY = (
     Run.rows_read, Run.rows_kept, Run.algorithm, Run.k, Run.seed, Run.profiles_sha256,
     Run.model_sha256, Run.previous_run_id,
 )  # fmt: skip
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _software() -> str:
@@ -41,60 +39,66 @@ def record_run(
     *,
     actor: str,
     previous_run_id: int | None = None,
+    report: NewDocument | None = None,
     clock: Clock = utc_now,
 ) -> int:
-    """Record a run and its audit entry ("run", or "refresh" of `previous_run_id`); its id.
+    """Record a run and its audit entry ("run", or "refresh" of `previous_run_id`, with the
+    refresh's `report` when given) in one transaction: all of it, or nothing; its id.
 
     Run ids are integers from 1, given by the database in the order runs are recorded.
     """
-    profile = run.profile
-    profiles_sha256 = _sha256(run.profiles.encode("utf-8"))
-    kind = "segment" if previous_run_id is None else "refresh"
+    if report is not None and (previous_run_id is None or report.items):
+        raise ValueError("a report is a refresh's, with nothing to review")
     with transaction(engine) as session:
         if previous_run_id is not None and session.get(Run, previous_run_id) is None:
             raise UnknownRecord(f"the workspace has no run {previous_run_id} to refresh")
-        row = Run(
-            created_at=clock(),
-            kind=kind,
-            status="complete",
-            source_name=run.source_name,
-            source_sha256=run.source_sha256,
-            rows_read=run.rows_read,
-            rows_kept=run.rows_kept,
-            algorithm=profile.algorithm,
-            k=profile.k,
-            seed=profile.seed,
-            settings=run.settings,
-            metrics=profile.metrics.model_dump(mode="json"),
-            profiles=run.profiles,
-            profiles_sha256=profiles_sha256,
-            model=run.model,
-            model_sha256=_sha256(run.model),
-            assignments=run.assignments,
-            previous_run_id=previous_run_id,
-        )
+        row = _run_row(run, previous_run_id, clock)
         session.add(row)
         session.flush()  # the id
-        details: dict[str, Any] = {
-            "source_name": run.source_name,
-            "source_sha256": run.source_sha256,
-            "rows_read": run.rows_read,
-            "rows_kept": run.rows_kept,
-            "algorithm": profile.algorithm,
-            "k": profile.k,
-            "seed": profile.seed,
-            "settings": run.settings,
-            "model_sha256": row.model_sha256,
-            "assignments_sha256": _sha256(run.assignments) if run.assignments else None,
-            "previous_run_id": previous_run_id,
-            "software": _software(),
-        }
+        details = run_details(row) | {"software": _software()}
+        if report is not None:
+            details["report"] = report_details(_add_report(session, row, report, clock))
         append(
-            session, action="run" if kind == "segment" else "refresh", run_id=row.id,
+            session, action="run" if row.kind == "segment" else "refresh", run_id=row.id,
             actor=actor, details=details, clock=clock,
-            versions=Versions(stats_sha256=profiles_sha256),
+            versions=Versions(stats_sha256=row.profiles_sha256),
         )  # fmt: skip
         return row.id
+
+
+def _run_row(run: NewRun, previous_run_id: int | None, clock: Clock) -> Run:
+    profile = run.profile
+    return Run(
+        created_at=clock(),
+        kind="segment" if previous_run_id is None else "refresh",
+        status="complete",
+        source_name=run.source_name,
+        source_sha256=run.source_sha256,
+        rows_read=run.rows_read,
+        rows_kept=run.rows_kept,
+        algorithm=profile.algorithm,
+        k=profile.k,
+        seed=profile.seed,
+        settings=run.settings,
+        metrics=profile.metrics.model_dump(mode="json"),
+        profiles=run.profiles,
+        profiles_sha256=sha256_hex(run.profiles.encode("utf-8")),
+        model=run.model,
+        model_sha256=sha256_hex(run.model),
+        assignments=run.assignments,
+        book=run.book,
+        previous_run_id=previous_run_id,
+    )
+
+
+def _add_report(session: Session, run: Run, report: NewDocument, clock: Clock) -> RunDocument:
+    """A refresh's report, as a document of its run (no review items: nothing to approve)."""
+    if report.versions.stats_sha256 != run.profiles_sha256:
+        raise ValueError("a refresh report compares the statistics of its own run")
+    document = document_row(run.id, report, created_at=clock())
+    session.add(document)
+    session.flush()
+    return document
 
 
 def get_run(engine: Engine, run_id: int) -> RunRecord:
@@ -104,6 +108,16 @@ def get_run(engine: Engine, run_id: int) -> RunRecord:
         if row is None:
             raise UnknownRecord(f"the workspace has no run {run_id}")
         return _record(row)
+
+
+def run_profile(engine: Engine, run_id: int) -> RunProfile:
+    """A recorded run's profile alone (its segments' names and figures), without reading its
+    model and assignments; UnknownRecord when there is no such run."""
+    with transaction(engine) as session:
+        text = session.scalar(select(Run.profiles).where(Run.id == run_id))
+        if text is None:
+            raise UnknownRecord(f"the workspace has no run {run_id}")
+        return RunProfile.model_validate_json(text)
 
 
 def latest_run(engine: Engine) -> RunRecord | None:
@@ -141,4 +155,5 @@ def _record(row: Run) -> RunRecord:
         profiles=row.profiles,
         model_bytes=row.model,
         assignments_parquet=row.assignments,
+        book_json=row.book,
     )

@@ -42,6 +42,7 @@ if (run := state.current_run(inputs)) is None:
     st.stop()
 context = build_context(run.profile)
 shown = personas_for(inputs.key, context)
+reviewed = state.reviewed(run)
 widgets.summary(run.profile)
 widgets.verdict_box(context, inputs.key)
 st.caption(
@@ -83,15 +84,18 @@ if keep:
         )
         chosen = state.export(
             inputs.key, shown.id, run, shown.personas, shown.asked, shown.endpoint,
-            inputs.settings.price, keep, consent, carried,
+            inputs.settings.price, keep, consent, carried, reviewed.key, reviewed.lookup,
         )  # fmt: skip
     except InputError as error:
         st.error(
             "The audience lists below leave out the columns chosen: " + plain_markdown(str(error))
         )
 files = chosen or state.export(
-    inputs.key, shown.id, run, shown.personas, shown.asked, shown.endpoint, inputs.settings.price
-)
+    inputs.key, shown.id, run, shown.personas, shown.asked, shown.endpoint,
+    inputs.settings.price, review=reviewed.key, _lookup=reviewed.lookup,
+)  # fmt: skip
+if files.draft:
+    st.warning(plain_markdown(files.draft), icon=":material/rate_review:")
 st.download_button(
     "Everything, as one ZIP",
     data=lambda: zip_files(files),

@@ -1,8 +1,9 @@
 """History, for analysts: the runs recorded in the workspace and, for a monthly refresh, where
 customers went and which columns drifted.
 
-The command line records the runs (`segmenter segment`, `--previous` for a refresh); this page
-reads them. Without a workspace it says why, and every other page works as before.
+The command line records the runs (`segmenter segment`, `--previous` for a refresh), and the
+Review page the run on screen; this page reads them. Without a workspace it says why, and every
+other page works as before.
 """
 
 from __future__ import annotations
@@ -10,39 +11,63 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 from pydantic import ValidationError
-from sqlalchemy import Engine
 
+from card_segmenter.app import state
 from narratives.templates import plain_markdown
 from segmenter.errors import InputError
 from segmenter.refresh.charts import drift_bars, migration_heatmap
-from segmenter.refresh.run import recorded_refresh, refresh_lines
-from segmenter.workspace import database_url_from_env, list_runs, open_workspace, shown_url
-
-
-@st.cache_resource(show_spinner=False)
-def _workspace(url: str) -> Engine:
-    """The workspace, opened (and migrated) once per server."""
-    return open_workspace(url)
-
+from segmenter.refresh.migration import Migration
+from segmenter.refresh.run import Refresh, recorded_refresh, refresh_lines
+from segmenter.workspace import database_url_from_env, list_runs, shown_url
 
 LISTED = 200  # runs listed, newest first
 
+
+def show_refresh(refresh: Refresh | None, moved: Migration | None, *, key: str) -> None:
+    """A refresh's matches and persona changes in words, where customers went, what drifted."""
+    if refresh is not None:
+        for line in refresh_lines(refresh):
+            st.markdown(plain_markdown(line.strip()))
+    if moved is not None:
+        st.altair_chart(migration_heatmap(moved.matrix), key=f"{key}_migration")
+    if refresh is not None and refresh.drift is not None:
+        st.altair_chart(drift_bars(refresh.drift), key=f"{key}_drift")
+
+
+def on_screen(inputs: state.Inputs) -> None:
+    """The run on screen, when the sidebar keeps a recorded run's ids: what its refresh found."""
+    if inputs.key.previous is None:
+        return
+    if state.current_run(inputs) is None:  # refused: the page says why
+        return
+    done = state.refreshed(inputs.key, inputs.loaded.frame)
+    st.subheader(f"The run on screen, matched to run {inputs.key.previous}")
+    recorded = state.reviewed(done.run).run_id
+    st.caption(
+        f"Recorded as run {recorded}."
+        if recorded is not None
+        else "Not recorded: the Review page records it, as a refresh of that run."
+    )
+    show_refresh(done.refresh, done.moved, key="history_screen")
+    st.subheader("Recorded runs")
+
+
 url = database_url_from_env()
-try:
-    engine = _workspace(url)
-    runs = list_runs(engine, limit=LISTED)
-except InputError as error:
-    st.info(plain_markdown(f"No history to show: {error}. The other pages work as before."))
+engine = state.workspace()
+if isinstance(engine, str):
+    st.info(plain_markdown(f"No history to show: {engine}. The other pages work as before."))
     st.stop()
+on_screen(state.current())
+runs = list_runs(engine, limit=LISTED)
 shown = f"the latest {len(runs)}" if len(runs) == LISTED else f"{len(runs)}"
 st.caption(
-    f"Runs recorded by `segmenter segment` in {plain_markdown(shown_url(url))}: {shown}; "
-    "streamed runs are not recorded yet."
+    f"Runs recorded by `segmenter segment` and the Review page in "
+    f"{plain_markdown(shown_url(url))}: {shown}."
 )
 if not runs:
     st.info(
         "No runs recorded yet: `segmenter segment FILE --out DIR` records one, and "
-        "`--previous LAST_MONTHS_DIR` a monthly refresh."
+        "`--previous latest` a monthly refresh of the latest run."
     )
     st.stop()
 table = pl.DataFrame(
@@ -58,7 +83,7 @@ table = pl.DataFrame(
 st.dataframe(table, hide_index=True, key="history_runs")
 refreshes = [r.id for r in runs if r.previous_run_id is not None]
 if not refreshes:
-    st.caption("No refresh recorded yet: segment next month's file with --previous.")
+    st.caption("No refresh recorded yet: segment next month's file with --previous latest.")
     st.stop()
 chosen = st.selectbox("Refresh", refreshes, format_func=lambda r: f"Run {r}", key="history_refresh")
 try:
@@ -68,10 +93,4 @@ except (InputError, ValidationError) as error:
     st.stop()
 if found.refresh is None:
     st.info(f"Run {chosen} was recorded as a refresh without its report (refresh.json).")
-else:
-    for line in refresh_lines(found.refresh):
-        st.markdown(plain_markdown(line.strip()))
-if found.migration is not None:
-    st.altair_chart(migration_heatmap(found.migration.matrix), key="history_migration")
-if found.refresh is not None and found.refresh.drift is not None:
-    st.altair_chart(drift_bars(found.refresh.drift), key="history_drift")
+show_refresh(found.refresh, found.migration, key="history")

@@ -13,6 +13,7 @@ from card_segmenter.app.llm import LLMPersonas, llm_controls, personas_for, runn
 from narratives import Persona, RunContext, SegmentContext, build_context
 from narratives.pack_files import PackFile, pack_file, pack_file_name
 from narratives.personas import RULE_BASED, fell_back
+from narratives.review import ItemReview, reviews_of
 from narratives.sources import Cited
 from narratives.templates import capitalize_first, plain_markdown
 from segmenter.charts import figures as charts
@@ -42,6 +43,7 @@ def persona_card(
     domain: tuple[float, float],
     waiting: bool = False,
     pack: Pack | None = None,
+    review: tuple[ItemReview, ...] = (),
 ) -> None:
     cited, notes = persona.footnoted()
     with st.container(border=True, key=f"persona-{segment.id}"):
@@ -61,6 +63,7 @@ def persona_card(
             by_llm = persona.source == "llm"
             source = label if by_llm else RULE_BASED
             st.badge(f"Narratives: {plain_markdown(source)}", color="violet" if by_llm else "blue")
+            review_badge(review)
         # The essentials side by side, to fit one screen: who they are, what to offer and why,
         # what to say; beside them what sets them apart. The rest on demand.
         words, chart = st.columns([3, 2], gap="medium")
@@ -102,6 +105,22 @@ def persona_card(
             )
         if pack is not None and not segment.is_noise:  # unassigned customers are no audience
             pack_buttons(segment, persona, pack)
+
+
+def review_badge(review: tuple[ItemReview, ...]) -> None:
+    """Whether the card's words are approved for use (the Review page decides them)."""
+    states = {r.state for r in review}
+    if states == {"approved"}:
+        st.badge("approved", color="green", icon=":material/verified:")
+    elif "rejected" in states:
+        st.badge("rejected in review", color="red", help="See the Review page.")
+    else:
+        st.badge(
+            "draft: not approved",
+            color="gray",
+            help="Record the run and approve its words on the Review page; exports say DRAFT "
+            "until then.",
+        )
 
 
 def pack_buttons(segment: SegmentContext, persona: Persona, pack: Pack) -> None:
@@ -150,6 +169,7 @@ def cards(
     run: Segmentation,
     domain: tuple[float, float],
     key: state.RunKey,
+    reviewed: state.Reviewed,
 ) -> None:
     """A card per segment, one a row; while a batch runs, each card as its answer arrives."""
     batch = running(key)
@@ -159,7 +179,12 @@ def cards(
     asked, endpoint = (batch.model, batch.endpoint) if batch else (shown.asked, shown.endpoint)
 
     def pack(persona: Persona, kind: PackFile) -> bytes:
-        return pack_file(run, persona, kind, narratives=asked, shelf=shelf, endpoint=endpoint)
+        made = pack_file(
+            run, persona, kind, narratives=asked, shelf=shelf, endpoint=endpoint,
+            review=reviewed.lookup, review_run=reviewed.run_id,
+        )  # fmt: skip
+        name = pack_file_name(persona.segment_id, kind)
+        return state.handed_out(reviewed, made, file_name=name)
 
     if batch is not None:
         if batch.future.done():
@@ -174,6 +199,7 @@ def cards(
             text=f"Asking {batch.model}: {done} of {batch.described} segments done; each "
             "card changes as its answer arrives (or its check fails, when it stays rule-based).",
         )
+    states = reviews_of(personas, reviewed.lookup)
     for segment, persona in zip(context.segments, personas, strict=True):
         persona_card(
             segment,
@@ -183,6 +209,7 @@ def cards(
             domain=domain,
             waiting=segment.id in waiting,
             pack=pack,
+            review=states.get(segment.id, ()),
         )
 
 
@@ -202,6 +229,6 @@ if said := usage(shown, inputs.settings.price):
 # One effect-size scale for every card, so bars can be compared across segments.
 domain = charts.effect_domain(run.profile)
 st.fragment(cards, run_every=1.0 if running(inputs.key) else None)(
-    context, shown, run, domain, inputs.key
+    context, shown, run, domain, inputs.key, state.reviewed(run)
 )
 st.caption(state.shelf().disclaimer)

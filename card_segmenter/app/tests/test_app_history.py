@@ -25,14 +25,9 @@ def history_page() -> AppTest:
     return at.run()
 
 
-@pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SEGMENTER_WORKSPACE", str(tmp_path / "workspace"))
-    monkeypatch.delenv("SEGMENTER_DATABASE_URL", raising=False)
-    return tmp_path / "workspace"
-
-
-def test_a_refresh_shows_its_matches_migration_and_drift(workspace: Path, tmp_path: Path) -> None:
+def test_a_refresh_shows_its_matches_migration_and_drift(
+    workspace_folder: Path, tmp_path: Path
+) -> None:
     november, december = tmp_path / "november.csv", tmp_path / "december.csv"
     toy_frame((60, 40, 20), seed=0).write_csv(november)
     later = toy_frame((60, 40, 20), seed=1).with_columns(pl.col("CASH_ADVANCE") * 4)
@@ -64,3 +59,35 @@ def test_without_a_workspace_the_page_says_why(
     (info,) = [str(i.value) for i in at.info if "No history to show" in str(i.value)]
     assert "cannot be reached" in info
     assert "pw@" not in info
+
+
+def test_the_run_on_screen_keeps_a_recorded_runs_ids_and_is_recorded_as_its_refresh(
+    workspace_folder: Path, tmp_path: Path
+) -> None:
+    from card_segmenter.app.state import SAMPLE
+
+    last_month = tmp_path / "last-month.csv"  # the sample, as it was a month ago
+    pl.read_csv(SAMPLE).with_columns(pl.col("CASH_ADVANCE") * 0.8).write_csv(last_month)
+    _run("segment", last_month, "--out", tmp_path / "m1", "--k", "3")
+    at = AppTest.from_file(str(APP), default_timeout=180)
+    at.session_state["k"] = 3
+    at.session_state["previous_run"] = 1  # the sidebar's "Keep the segment ids of"
+    at.switch_page("card_segmenter/app/pages/history.py")
+    at.run()
+    assert not at.exception
+    said = [re.sub(r"\\(.)", r"\1", str(m.value)) for m in at.markdown]
+    assert str(at.subheader[0].value) == "The run on screen, matched to run 1"
+    assert sum("kept from last run" in s for s in said) == 3  # the same customers: all kept
+    charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    assert charts  # where customers went
+
+    at.switch_page("card_segmenter/app/pages/review.py")
+    at.run()
+    at.button(key="review_record").click().run()
+    assert not at.exception
+    recorded = [re.sub(r"\\(.)", r"\1", str(s.value)) for s in at.success]
+    assert recorded == ["Recorded as run 2 (a refresh of run 1), with its personas to review."]
+    at.switch_page("card_segmenter/app/pages/history.py")
+    at.run()
+    runs = at.dataframe[0].value
+    assert list(runs["Refresh of"]) == ["run 1", ""]

@@ -12,7 +12,18 @@ from pathlib import Path
 from testkit.paths import APP, REPO
 
 APP_PACKAGE = REPO / "card_segmenter" / "app"
-VIEWS = ("Data", "Segments", "Personas", "Customer", "Explore", "Export", "Score", "History")
+
+
+def _views() -> tuple[str, ...]:
+    """The entry script's VIEWS, read from its source (running it would start the app)."""
+    for node in ast.parse(APP.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "VIEWS":
+            views: tuple[str, ...] = ast.literal_eval(node.value)
+            return views
+    raise AssertionError("streamlit_app.py has no VIEWS")
+
+
+VIEWS = _views()
 
 
 def imports_streamlit(path: Path) -> bool:

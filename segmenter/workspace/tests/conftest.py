@@ -1,41 +1,19 @@
-"""Every workspace test runs twice: on a SQLite file and on a real PostgreSQL server."""
+"""Every workspace test runs twice: on a SQLite file and on a real PostgreSQL server (the root
+conftest's `database_url`)."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from segmenter.model.fitted import assignment_table
 from segmenter.pipeline import Segmentation, run_segmentation
-from segmenter.workspace import NewRun, new_run, open_workspace, sqlite_url
-from testkit.postgres import PostgresServer
+from segmenter.workspace import NewRun, new_run, open_workspace
 from testkit.segmenter_fixtures import toy_frame
-
-_databases = itertools.count(1)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of either backend: a new file, or a new database on the server."""
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path / "workspace")
-        return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    name = f"test_{next(_databases)}"
-    admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        yield server.url(name)
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    finally:
-        admin.dispose()
 
 
 @pytest.fixture

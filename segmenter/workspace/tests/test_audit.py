@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 
@@ -10,7 +11,19 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from segmenter.workspace import NewRun, list_audit, record_action, record_run, verify
+from segmenter.workspace import (
+    NewDocument,
+    NewReviewItem,
+    NewRun,
+    Versions,
+    approve,
+    list_audit,
+    list_review_items,
+    record_action,
+    record_document,
+    record_run,
+    verify,
+)
 from segmenter.workspace.audit import GENESIS, entry_hash
 from segmenter.workspace.schema import AuditEntry
 
@@ -131,3 +144,136 @@ def test_an_unknown_action_is_refused(workspace: Engine, clock: Clock) -> None:
     with pytest.raises(ValueError, match="unknown audit action 'delete'"):
         record_action(workspace, "delete", run_id=None, actor="x", details={}, clock=clock)
     assert list_audit(workspace) == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        pytest.param(
+            "UPDATE runs SET rows_kept = 119 WHERE id = 2",
+            "its rows kept differ from those recorded",
+            id="a figure",
+        ),
+        pytest.param(
+            "UPDATE runs SET model_sha256 = '" + "0" * 64 + "' WHERE id = 2",
+            "the sha256 it keeps of its profiles or model is not theirs",
+            id="a hash column",
+        ),
+        pytest.param(
+            "UPDATE runs SET profiles = REPLACE(profiles, '\"k\": 3', '\"k\": 4') WHERE id = 2",
+            "its profiles (profiles.json) differ from those recorded",
+            id="the profiles",
+        ),
+        pytest.param(
+            "UPDATE runs SET kind = 'segment', previous_run_id = NULL WHERE id = 2",
+            "it is recorded as a refresh run there and as a segment run here",
+            id="what it refreshes",
+        ),
+        pytest.param(
+            "UPDATE runs SET assignments = NULL WHERE id = 2",
+            "its assignments differ from those recorded",
+            id="its assignments",
+        ),
+    ],
+)
+def test_verify_names_a_run_altered_after_it_was_recorded(
+    logged: Engine, statement: str, problem: str
+) -> None:
+    run_sql(logged, statement)  # the runs table has no guard: only the log can tell
+    result = verify(logged)
+    assert (result.ok, result.problem) == (False, None)  # the chain itself holds
+    assert str(result) == f"run 2 does not match its audit entry 3: {problem}"
+
+
+def test_verify_names_a_run_whose_model_bytes_were_swapped(logged: Engine) -> None:
+    with logged.begin() as connection:
+        model = connection.execute(text("SELECT model FROM runs WHERE id = 1")).scalar_one()
+        connection.execute(
+            text("UPDATE runs SET model = :model WHERE id = 1"), {"model": bytes(model)[:-1]}
+        )
+    assert str(verify(logged)) == (
+        "run 1 does not match its audit entry 1: the sha256 it keeps of its profiles or model "
+        "is not theirs"
+    )
+
+
+def test_verify_names_an_altered_refresh_report(
+    workspace: Engine, toy_run: NewRun, clock: Clock
+) -> None:
+    first = record_run(workspace, toy_run, actor="analyst", clock=clock)
+    stats = hashlib.sha256(toy_run.profiles.encode()).hexdigest()
+    report = NewDocument(
+        kind="refresh.json", content='{"highest_id": 2}', personas=[], narratives="",
+        versions=Versions(prompt_version="", stats_sha256=stats),
+    )  # fmt: skip
+    record_run(workspace, toy_run, actor="a", previous_run_id=first, report=report, clock=clock)
+    assert verify(workspace).ok
+    run_sql(workspace, """UPDATE run_documents SET content = '{"highest_id": 9}'""")
+    assert str(verify(workspace)) == (
+        "run 2 does not match its audit entry 2: its refresh report (document 1) differs from "
+        "the one recorded"
+    )
+
+
+ITEMS = (
+    NewReviewItem("segment 0/persona", "persona", 0, "Cash-advance revolvers: ...", "llm"),
+    NewReviewItem("segment 1/persona", "persona", 1, "Full-paying transactors: ...", "llm"),
+)
+
+
+@pytest.fixture
+def decided(workspace: Engine, toy_run: NewRun, clock: Clock) -> Engine:
+    """A run (entry 1), its brief with two items (2), item 1 approved by Ana (3)."""
+    run_id = record_run(workspace, toy_run, actor="analyst", clock=clock)
+    stats = hashlib.sha256(toy_run.profiles.encode()).hexdigest()
+    brief = NewDocument(
+        kind="brief.md", content="# Brief\n", personas=[], narratives="gpt-4o-mini",
+        versions=Versions("gpt-4o-mini", "c" * 64, stats), items=ITEMS,
+    )  # fmt: skip
+    record_document(workspace, run_id, brief, actor="analyst", clock=clock)
+    first = list_review_items(workspace, run_id)[0]
+    approve(workspace, first.id, expected_version=1, reviewer="Ana", comment="ok", clock=clock)
+    assert verify(workspace).ok
+    return workspace
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        pytest.param(
+            "UPDATE review_items SET state = 'rejected' WHERE id = 1",
+            "does not match its audit entry 3: its state is 'approved' there and 'rejected' here",
+            id="the state",
+        ),
+        pytest.param(
+            "UPDATE review_items SET reviewer = 'Mallory' WHERE id = 1",
+            "does not match its audit entry 3: its reviewer is 'Ana' there and 'Mallory' here",
+            id="the reviewer",
+        ),
+        pytest.param(
+            "UPDATE review_items SET version = 7 WHERE id = 1",
+            "does not match its audit entry 3: its version is 2 there and 7 here",
+            id="the version",
+        ),
+        pytest.param(
+            "UPDATE review_items SET text = 'Borrow more!' WHERE id = 1",
+            "does not match its audit entry 3: its text is not the text decided on",
+            id="the words approved",
+        ),
+        pytest.param(
+            "UPDATE review_items SET state = 'approved', reviewer = 'Mallory', version = 2 "
+            "WHERE id = 2",
+            "is approved at version 2, but the log has no decision on it",
+            id="a decision never logged",
+        ),
+    ],
+)
+def test_verify_names_a_review_item_altered_after_its_decision(
+    decided: Engine, statement: str, problem: str
+) -> None:
+    run_sql(decided, statement)
+    result = verify(decided)
+    assert (result.ok, result.problem) == (False, None)
+    item = 1 if "id = 1" in statement else 2
+    key = ITEMS[item - 1].item_key
+    assert str(result) == f"review item {item} ({key}) of run 1 {problem}"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, insert, inspect, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from segmenter.errors import InputError
 from segmenter.workspace import (
@@ -30,9 +32,28 @@ from segmenter.workspace import (
     sqlite_url,
     verify,
 )
-from segmenter.workspace.schema import Base
+from segmenter.workspace.audit import Versions, append
+from segmenter.workspace.crosscheck import run_details
+from segmenter.workspace.db import MIGRATIONS
+from segmenter.workspace.schema import Base, Run
+from segmenter.workspace.store import _run_row
 
 Clock = Callable[[], datetime]
+
+
+def record_as_before_0003(engine: Engine, run: NewRun, clock: Clock) -> int:
+    """Record a run as a version before 0003 did: without the runs' book column."""
+    row = _run_row(run, None, clock)
+    with Session(engine) as session, session.begin():
+        values = {c.key: getattr(row, c.key) for c in Run.__table__.columns}
+        del values["id"], values["book"]
+        run_id = session.execute(insert(Run).values(values).returning(Run.id)).scalar_one()
+        row.id, row.book = run_id, None
+        append(
+            session, action="run", run_id=run_id, actor="analyst", details=run_details(row),
+            clock=clock, versions=Versions(stats_sha256=row.profiles_sha256),
+        )  # fmt: skip
+        return run_id
 
 
 def test_an_older_workspace_is_migrated_on_open(
@@ -41,20 +62,44 @@ def test_an_older_workspace_is_migrated_on_open(
     older = create_workspace_engine(database_url)
     migrate(older, "0001")  # the first version's workspace: runs and the audit log only
     assert current_revision(older) == "0001"
-    run_id = record_run(older, toy_run, actor="analyst", clock=clock)
+    run_id = record_as_before_0003(older, toy_run, clock)
     assert "review_items" not in inspect(older).get_table_names()
+    assert "book" not in {c["name"] for c in inspect(older).get_columns("runs")}
     older.dispose()
 
     engine = open_workspace(database_url)
     try:
-        assert current_revision(engine) == head_revision() == "0002"
+        assert current_revision(engine) == head_revision() == "0003"
         assert {"run_documents", "review_items"} <= set(inspect(engine).get_table_names())
-        assert get_run(engine, run_id).profile() == toy_run.profile
+        old = get_run(engine, run_id)
+        assert old.profile() == toy_run.profile
+        assert old.book_json is None  # recorded before runs kept their book
         assert list_review_items(engine, run_id) == []
+        assert verify(engine).ok
+        new_id = record_run(engine, replace(toy_run, book='{"n_customers": 1}'), actor="a")
+        assert get_run(engine, new_id).book_json == '{"n_customers": 1}'
         assert verify(engine).ok
     finally:
         engine.dispose()
     open_workspace(database_url).dispose()  # opening an up-to-date workspace changes nothing
+
+
+def test_the_book_column_migrates_down_and_up_again(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    engine = open_workspace(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0002")
+        assert "book" not in {c["name"] for c in inspect(engine).get_columns("runs")}
+        migrate(engine)
+        assert "book" in {c["name"] for c in inspect(engine).get_columns("runs")}
+    finally:
+        engine.dispose()
 
 
 def test_the_migrations_build_exactly_the_models_tables(database_url: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -20,6 +21,7 @@ from segmenter.workspace import (
     UnknownRecord,
     Versions,
     approve,
+    decisions,
     get_run,
     latest_document,
     list_audit,
@@ -160,3 +162,61 @@ def test_a_brief_from_other_statistics_or_an_unknown_run_is_refused(
         approve(workspace, 99, expected_version=1, reviewer="alice", clock=clock)
     assert list_review_items(workspace, run_id) == []
     assert [e.action for e in list_audit(workspace)] == ["run"]
+
+
+def test_a_brief_written_again_with_the_same_words_carries_their_decisions(
+    workspace: Engine, briefed: int, clock: Clock
+) -> None:
+    first = {item.item_key: item for item in list_review_items(workspace, briefed)}
+    approve(
+        workspace, first["segment 0/persona"].id, expected_version=1, reviewer="Ana",
+        comment="fine", clock=clock,
+    )  # fmt: skip
+    reject(workspace, first["segment 1/persona"].id, expected_version=1, reviewer="Ben")
+    persona, product, other = ITEMS
+    reworded = NewReviewItem(other.item_key, "persona", 1, "Full-paying transactors: new", "llm")
+    found = decisions(
+        workspace, briefed, [(i.item_key, i.text) for i in (persona, product, reworded)]
+    )
+    # Only decided items with the very same words carry; a decision is about words.
+    assert set(found) == {"segment 0/persona"}
+    assert (found["segment 0/persona"].state, found["segment 0/persona"].reviewer) == (
+        "approved",
+        "Ana",
+    )
+    stats = get_run(workspace, briefed).profiles_sha256
+    again = replace(
+        brief_of(stats),
+        items=(replace(persona, carried=found["segment 0/persona"]), product, reworded),
+    )
+    record_document(workspace, briefed, again, actor="analyst", clock=clock)
+    now = {item.item_key: item for item in list_review_items(workspace, briefed)}
+    assert now["segment 0/persona"].id != first["segment 0/persona"].id
+    assert (now["segment 0/persona"].state, now["segment 0/persona"].reviewer) == (
+        "approved",
+        "Ana",
+    )
+    assert now["segment 0/persona"].comment == "fine"
+    assert now["segment 0/persona"].version == 2
+    assert now["segment 1/persona"].state == "draft"  # reworded: to be decided again
+    carried = list_audit(workspace, run_id=briefed)[-1]
+    assert carried.action == "approve"
+    assert carried.details["carried_from"] == first["segment 0/persona"].id
+    assert verify(workspace).ok
+
+
+def test_a_decision_that_moved_on_while_the_brief_was_written_is_refused_whole(
+    workspace: Engine, briefed: int, clock: Clock
+) -> None:
+    first = {item.item_key: item for item in list_review_items(workspace, briefed)}
+    persona = ITEMS[0]
+    approve(workspace, first[persona.item_key].id, expected_version=1, reviewer="Ana")
+    seen = decisions(workspace, briefed, [(persona.item_key, persona.text)])[persona.item_key]
+    reject(workspace, first[persona.item_key].id, expected_version=2, reviewer="Ben")
+    documents = latest_document(workspace, briefed)
+    stats = get_run(workspace, briefed).profiles_sha256
+    again = replace(brief_of(stats), items=(replace(persona, carried=seen),))
+    with pytest.raises(ReviewConflict, match="decided again while the brief was written"):
+        record_document(workspace, briefed, again, actor="analyst", clock=clock)
+    assert latest_document(workspace, briefed) == documents  # nothing half recorded
+    assert verify(workspace).ok
