@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from benchmarks.app import LONG, time_app
+from testkit.paths import app_views
 
 pytestmark = pytest.mark.browser
 
@@ -73,9 +74,7 @@ def test_personas_charts_algorithm_switch_and_brief_download(
 
     # One page per view, in the navigation; Personas is the default, at the app's root.
     links = page.get_by_test_id("stTopNavLink")
-    expect(links).to_have_text(
-        ["Data", "Segments", "Personas", "Customer", "Explore", "Export", "Score", "History"]
-    )
+    expect(links).to_have_text(list(app_views()))
     expect(links.filter(has_text="Personas")).to_have_attribute("aria-current", "page")
     page.get_by_role("link", name="Segments", exact=True).click()
     table = page.get_by_test_id("stDataFrame").first

@@ -9,21 +9,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from testkit.paths import APP, REPO
+from testkit.paths import APP, REPO, app_views
 
 APP_PACKAGE = REPO / "card_segmenter" / "app"
 
-
-def _views() -> tuple[str, ...]:
-    """The entry script's VIEWS, read from its source (running it would start the app)."""
-    for node in ast.parse(APP.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "VIEWS":
-            views: tuple[str, ...] = ast.literal_eval(node.value)
-            return views
-    raise AssertionError("streamlit_app.py has no VIEWS")
-
-
-VIEWS = _views()
+VIEWS = app_views()
 
 
 def imports_streamlit(path: Path) -> bool:
