@@ -10,7 +10,7 @@ UV := $(BIN)/uv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint bench chromium postgresql lock wheel-check clean
+.PHONY: run test lint bench chromium postgresql java lock wheel-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,12 +41,16 @@ chromium:
 postgresql:
 	@bash .ci/install-postgresql
 
+# The Spark engine's tests run Spark in local mode: Debian's Java 17 runtime where it is missing.
+java:
+	@bash .ci/install-java
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(VENV)/.dev-installed chromium postgresql lint
+test: $(VENV)/.dev-installed chromium postgresql java lint
 	$(BIN)/pytest -n 2 --dist loadfile  # two workers, a test file to each: module fixtures run once
 
 # Builds the wheel and runs the command line from it in a fresh venv outside the repository.

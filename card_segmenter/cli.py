@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # imported where used: start-up stays quick (test_cli_startup
     from segmenter.ingest.quality import CarriedColumns, LoadedCustomers
     from segmenter.pipeline import Segmentation
     from segmenter.refresh.run import PreviousRun, Refresh
+    from segmenter.spark.commands import SparkCommand
     from segmenter.streaming import StreamedRun
     from segmenter.workspace import RunSummary
 
@@ -52,6 +53,53 @@ ColumnsOption = Annotated[
         help='A TOML file mapping your columns: [columns] then "YOUR NAME" = "BALANCE".',
     ),
 ]
+# Where a command runs: this machine, or Apache Spark (segmenter.spark).
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="local (this machine) or spark (Apache Spark, where FILE may also be a Parquet "
+        "folder or a catalog table; needs card-segmenter\\[spark] and Java 17+).",
+    ),
+]
+SparkMasterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="With --engine spark: the cluster to connect to (spark://HOST:7077, yarn, "
+        "k8s://...); a local session (local[*]) without it.",
+    ),
+]
+SparkConfOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--spark-conf",
+        help="With --engine spark: a Spark setting KEY=VALUE (repeatable; after those in "
+        "SEGMENTER_SPARK_CONF).",
+    ),
+]
+
+
+def _on_spark(engine: str, master: str | None, conf: list[str] | None, *, csv: bool) -> bool:
+    """Whether the command runs on Spark; Spark's own options are refused without it."""
+    if engine not in ("local", "spark"):
+        raise InputError(f"--engine {engine!r}: choose local or spark")
+    if engine == "local" and (master is not None or conf or csv):
+        raise InputError(
+            "--spark-master, --spark-conf and --assignments-csv go with --engine spark"
+        )
+    return engine == "spark"
+
+
+def _spark_command(master: str | None, conf: list[str] | None) -> SparkCommand:
+    """Spark's settings from the options and the environment (read here, at the edge)."""
+    import os
+
+    from segmenter.spark.commands import SparkCommand
+
+    return SparkCommand(
+        master=master, conf=conf or [], environ=dict(os.environ), progress=_stderr_progress()
+    )
 
 
 def _column_map(pairs: list[str] | None, columns_file: Path | None) -> dict[str, str] | None:
@@ -218,6 +266,36 @@ def _check_seed(seed: int) -> None:
         raise InputError(f"--seed must be a whole number from 0 to {2**32 - 1}, not {seed}")
 
 
+def _segment_on_spark(
+    file: Path,
+    out: Path,
+    *,
+    algorithm: str,
+    k: str,
+    seed: int,
+    stream: bool,
+    previous: str | None,
+    columns: dict[str, str] | None,
+    csv: bool,
+    command: SparkCommand,
+) -> None:
+    """`segment --engine spark`: the run folder written by Spark (segmenter.spark)."""
+    from segmenter.pipeline import parse_k
+    from segmenter.spark.commands import segment_command
+    from segmenter.spark.read import as_source
+
+    if stream or previous is not None:
+        raise InputError("--stream and --previous work on one machine, not with --engine spark")
+    n_segments = parse_k(k)
+    _check_seed(seed)
+    lines = segment_command(
+        as_source(file), out, algorithm=algorithm, k=n_segments, seed=seed, columns=columns,
+        csv=csv, command=command,
+    )  # fmt: skip
+    for line in lines:
+        typer.echo(line)
+
+
 @app.command()
 def segment(
     file: Annotated[Path, typer.Argument(help="CSV, Parquet or Excel file of card holders.")],
@@ -255,8 +333,26 @@ def segment(
             "where segments match, and write refresh.json, migration.csv and drift.csv.",
         ),
     ] = None,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = None,
+    spark_conf: SparkConfOption = None,
+    assignments_csv: Annotated[
+        bool,
+        typer.Option(
+            "--assignments-csv",
+            help="With --engine spark: write assignments.csv (one spreadsheet-safe file) "
+            "instead of the partitioned Parquet folder assignments/.",
+        ),
+    ] = False,
 ) -> None:
     """Segment customers: write assignments.csv, profiles.json and model.skops into DIR."""
+    if _on_spark(engine, spark_master, spark_conf, csv=assignments_csv):
+        _segment_on_spark(
+            file, out, algorithm=algorithm, k=k, seed=seed, stream=stream, previous=previous,
+            columns=_column_map(map_pairs, columns_file), csv=assignments_csv,
+            command=_spark_command(spark_master, spark_conf),
+        )  # fmt: skip
+        return
     from segmenter.cluster.algorithms import get_algorithm
     from segmenter.explain.summary import run_summary
     from segmenter.explain.verdict import profile_verdict
@@ -353,8 +449,22 @@ def compare(
     ] = "auto",
     map_pairs: MapOption = None,
     columns_file: ColumnsOption = None,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = None,
+    spark_conf: SparkConfOption = None,
 ) -> None:
     """Run every algorithm at one k: write comparison.csv and agreement.csv into DIR."""
+    if _on_spark(engine, spark_master, spark_conf, csv=False):
+        from segmenter.pipeline import parse_k
+        from segmenter.spark.commands import compare_command
+        from segmenter.spark.read import as_source
+
+        for line in compare_command(
+            as_source(file), out, k=parse_k(k), columns=_column_map(map_pairs, columns_file),
+            command=_spark_command(spark_master, spark_conf),
+        ):  # fmt: skip
+            typer.echo(line)
+        return
     from segmenter.comparison import run_comparison, write_comparison
     from segmenter.ingest.limits import limits_from_env
     from segmenter.ingest.read import load_customers
@@ -381,8 +491,21 @@ def score(
     out: Annotated[Path, typer.Option("--out", help="Assignments to write: .csv or .parquet.")],
     map_pairs: MapOption = None,
     columns_file: ColumnsOption = None,
+    engine: EngineOption = "local",
+    spark_master: SparkMasterOption = None,
+    spark_conf: SparkConfOption = None,
 ) -> None:
     """Give new customers a segment, its name, a confidence and the runner-up segment."""
+    if _on_spark(engine, spark_master, spark_conf, csv=False):  # MODEL: a Spark run's folder
+        from segmenter.spark.commands import score_command
+        from segmenter.spark.read import as_source
+
+        for line in score_command(
+            model, as_source(file), out, columns=_column_map(map_pairs, columns_file),
+            command=_spark_command(spark_master, spark_conf),
+        ):  # fmt: skip
+            typer.echo(line)
+        return
     from threadpoolctl import threadpool_limits
 
     from segmenter.files import atomic_write, write_csv

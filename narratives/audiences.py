@@ -32,11 +32,13 @@ from segmenter.ingest.quality import CarriedColumns
 from segmenter.ingest.schema import ID_COLUMN
 
 __all__ = [
+    "ASSIGNMENTS_DIR",
     "ASSIGNMENT_COLUMNS",
     "AUDIENCE_COLUMNS",
     "CONSENT_NO",
     "CONSENT_YES",
     "Audiences",
+    "assignments_path",
     "audience_table",
     "join_carried",
     "needs_consent",
@@ -46,6 +48,7 @@ __all__ = [
 ]
 
 ASSIGNMENT_COLUMNS = ("customer_id", "segment", "segment_name")  # confidence may be missing
+ASSIGNMENTS_DIR = "assignments"  # a Spark run's partitioned Parquet (segmenter.spark.output)
 AUDIENCE_COLUMNS = (
     "customer_id",
     "segment",
@@ -60,19 +63,36 @@ _ROW, _CONSENTS, _STRICT = "__row", "__consents", "__strict"
 _WORKING = (_ROW, _CONSENTS, _STRICT)  # columns used while building the table, never written
 
 
+def assignments_path(run_dir: Path) -> Path:
+    """A run's assignments: assignments.csv, or the Parquet folder assignments/ a Spark run
+    writes by default (partitioned by segment); assignments.csv when there is neither."""
+    folder = run_dir / ASSIGNMENTS_DIR
+    csv = run_dir / "assignments.csv"
+    return folder if folder.is_dir() and not csv.is_file() else csv
+
+
 def read_assignments(path: Path) -> pl.DataFrame:
-    """assignments.csv with ids kept as text; an InputError when it is missing or malformed.
+    """assignments.csv, or a Spark run's assignments/ folder of Parquet, with ids kept as
+    text; an InputError when it is missing or malformed.
 
     A file written before confidence was recorded gets an empty confidence column.
     """
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():
         raise InputError(f"{path}: not found; run `segmenter segment` to write it")
     try:
-        frame = pl.read_csv(
-            path,
-            schema_overrides={"customer_id": pl.String, "segment": pl.Int64},
-            infer_schema=False,
-        )
+        if path.is_dir():  # Spark's: segment=N/part-*.parquet
+            frame = pl.read_parquet(path / "**" / "*.parquet", hive_partitioning=True)
+            frame = frame.with_columns(
+                pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.Int64)
+            ).select(
+                *ASSIGNMENT_COLUMNS, *(["confidence"] if "confidence" in frame.columns else [])
+            )
+        else:
+            frame = pl.read_csv(
+                path,
+                schema_overrides={"customer_id": pl.String, "segment": pl.Int64},
+                infer_schema=False,
+            )
     except (pl.exceptions.PolarsError, OSError) as error:
         raise InputError(
             f"{path}: not a readable assignments file (is it the one `segmenter segment` wrote?)"

@@ -11,7 +11,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from narratives.audiences import audience_table, join_carried, read_assignments, write_audiences
+from narratives.audiences import (
+    assignments_path,
+    audience_table,
+    join_carried,
+    read_assignments,
+    write_audiences,
+)
 from narratives.context import MIN_SEGMENT_SIZE, RunContext, SegmentContext, build_context
 from narratives.personas import Persona, PersonaWriter, authorship, fell_back
 from narratives.review import (
@@ -124,7 +130,17 @@ def render_brief(brief: Brief, *, suffix: str) -> str:
 
 
 def _sha256(path: Path) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    """A file's sha256; a folder's (a Spark run's assignments/ or model) over each file's
+    path and bytes, in order; None when there is neither."""
+    if path.is_file():
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    if not path.is_dir():
+        return None
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(file.relative_to(path).as_posix().encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def read_run(path: Path) -> RunProfile:
@@ -160,8 +176,9 @@ def run_audit(
     templates, shelf and vocabulary, the LLM and its tokens (priced when `price` is given)."""
     return Audit(
         profiles_sha256=_sha256(run_dir / "profiles.json") or "",
-        assignments_sha256=_sha256(run_dir / "assignments.csv") or "",
-        segmentation_model_sha256=_sha256(run_dir / "model.skops"),
+        assignments_sha256=_sha256(assignments_path(run_dir)) or "",
+        segmentation_model_sha256=_sha256(run_dir / "model.skops")
+        or _sha256(run_dir / "spark_model"),  # a Spark run's pipeline (segmenter.spark.model)
         templates_sha256=templates_hash(),
         shelf_sha256=shelf.sha256,
         vocabulary_sha256=default_vocabulary().sha256,
@@ -202,9 +219,9 @@ def write_brief(
     if suffix not in BRIEF_TEMPLATES:
         raise InputError(f"{out}: the brief must be a .md or .html file")
     started = time.monotonic()
-    profiles, assignments_path = run_dir / "profiles.json", run_dir / "assignments.csv"
+    profiles = run_dir / "profiles.json"
     context = build_context(read_run(profiles), min_size=min_size)
-    assignments = read_assignments(assignments_path)
+    assignments = read_assignments(assignments_path(run_dir))
     join_carried(assignments, carried, consent=consent)  # bad input refused before any LLM call
     written = writer.write(context)
     personas = {p.segment_id: p for p in written}

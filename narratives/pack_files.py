@@ -18,7 +18,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from narratives.audiences import audience_table, join_carried, read_assignments
+from narratives.audiences import (
+    assignments_path,
+    audience_table,
+    join_carried,
+    read_assignments,
+)
 from narratives.brief import read_run, run_audit
 from narratives.context import MIN_SEGMENT_SIZE, build_context
 from narratives.export import FixedPersonas
@@ -79,11 +84,11 @@ def write_pack(
     run_dir, out = Path(run_dir), Path(out)
     if out.suffix.lower() not in PACK_SUFFIXES:
         raise InputError(f"{out}: a campaign pack is a .pdf or an .html file")
-    profiles, assignments_path = run_dir / "profiles.json", run_dir / "assignments.csv"
+    profiles = run_dir / "profiles.json"
     run = read_run(profiles)
     context = build_context(run, min_size=min_size)
     chosen = segment_of(context, segment)
-    frame = read_assignments(assignments_path)
+    frame = read_assignments(assignments_path(run_dir))
     join_carried(frame, carried, consent=consent)  # bad input refused before any LLM call
     (persona,) = writer.write(context.model_copy(update={"segments": (chosen,)}))
     credit = authorship([persona], model=writer.label, endpoint=writer.endpoint)

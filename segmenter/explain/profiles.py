@@ -23,7 +23,16 @@ from segmenter.explain.rules import segment_rules
 from segmenter.ingest.schema import FEATURE_COLUMNS
 from segmenter.results import Distinction, FeatureStat, SegmentProfile
 
-__all__ = ["DISTINCTION_FLOOR", "MAX_DISTINCTIONS", "PROFILE_FEATURES", "build_profiles"]
+__all__ = [
+    "DISTINCTION_FLOOR",
+    "MAX_DISTINCTIONS",
+    "PROFILE_FEATURES",
+    "Aggregate",
+    "build_profiles",
+    "round_stat",
+    "segment_profile",
+    "stats_from_aggregates",
+]
 
 NOISE = -1
 PROFILE_FEATURES: tuple[str, ...] = (*FEATURE_COLUMNS, *NUMERIC_MEASURES)
@@ -35,6 +44,7 @@ _SAME_AS: dict[str, str] = {
     "MONTHLY_CASH_ADVANCE": "CASH_ADVANCE",
 }
 _SEG = "__segment"
+Aggregate = Mapping[str, float | None]  # named aggregates of one feature (stats_from_aggregates)
 
 
 def build_profiles(
@@ -53,27 +63,45 @@ def build_profiles(
     stats = _feature_stats(data, ids)
     types = _purchase_type_shares(data)
     rules = segment_rules(data, labels, [i for i in ids if i != NOISE], seed=seed)
-    profiles = []
-    for sid in ids:
-        size = int(np.sum(labels == sid))
-        conditions, precision = rules.get(sid, ([], None))
-        profiles.append(
-            SegmentProfile(
-                id=sid,
-                name=f"Segment {sid}",  # named below, from the finished profiles
-                size=size,
-                share=_round(size / len(labels), 4),
-                is_noise=sid == NOISE,
-                stats=stats[sid],
-                distinctions=_distinctions(stats[sid]),
-                rules=conditions,
-                rule_precision=precision,
-                purchase_type=types.get(sid, {}),
-                silhouette=_optional(silhouettes, sid),
-                stability=_optional(stabilities, sid),
-            )
+    profiles = [
+        segment_profile(
+            sid, size=int(np.sum(labels == sid)), total=len(labels), stats=stats[sid],
+            rules=rules.get(sid, ([], None)), purchase_type=types.get(sid, {}),
+            silhouettes=silhouettes, stabilities=stabilities,
         )
+        for sid in ids
+    ]  # fmt: skip
     return assign_names(profiles)
+
+
+def segment_profile(
+    sid: int,
+    *,
+    size: int,
+    total: int,
+    stats: list[FeatureStat],
+    rules: tuple[list[str], float | None],
+    purchase_type: dict[str, float],
+    silhouettes: Mapping[int, float] | None,
+    stabilities: Mapping[int, float] | None,
+) -> SegmentProfile:
+    """One segment's profile from its figures (either engine's), named later by
+    `assign_names` from the finished profiles of the run."""
+    conditions, precision = rules
+    return SegmentProfile(
+        id=sid,
+        name=f"Segment {sid}",
+        size=size,
+        share=round_stat(size / total, 4),
+        is_noise=sid == NOISE,
+        stats=stats,
+        distinctions=_distinctions(stats),
+        rules=conditions,
+        rule_precision=precision,
+        purchase_type=purchase_type,
+        silhouette=_optional(silhouettes, sid),
+        stability=_optional(stabilities, sid),
+    )
 
 
 def _prepare(frame: pl.DataFrame, labels: np.ndarray) -> pl.DataFrame:
@@ -116,31 +144,45 @@ def _feature_stats(data: pl.DataFrame, ids: list[int]) -> dict[int, list[Feature
     ]
     population = {r["f"]: r for r in long.group_by("f").agg(aggs).iter_rows(named=True)}
     groups = long.group_by("f", _SEG).agg(*aggs, *moments)
-    groups = groups.with_columns(pl.col("tm", "tv").fill_null(0.0))  # n = 0: skipped below
-    by_key = {(r["f"], r[_SEG]): r for r in groups.iter_rows(named=True)}
+    by_key = {(r[_SEG], r["f"]): r for r in groups.iter_rows(named=True)}
+    return stats_from_aggregates(ids, population, by_key)
+
+
+def stats_from_aggregates(
+    ids: list[int],
+    population: Mapping[str, Aggregate],
+    groups: Mapping[tuple[int, str], Aggregate],
+) -> dict[int, list[FeatureStat]]:
+    """Mean, median, lift and effect size of every profile feature, per segment id, from
+    aggregates however computed (Polars here, Spark in segmenter.spark): `population[f]` holds
+    the book's "mean" and "median" of feature f; `groups[sid, f]` the segment's "mean" and
+    "median", and "n", "tm" and "tv", the count, mean and population variance of the feature on
+    the effect-size scale (log1p for skewed measures). A missing aggregate is None."""
     result: dict[int, list[FeatureStat]] = {sid: [] for sid in ids}
     for f in PROFILE_FEATURES:
         pop = population[f]
         if pop["mean"] is None:  # the column is empty in the whole book
             continue
         n, tm, tv = (
-            np.array([by_key[f, g][k] for g in ids], dtype=float) for k in ("n", "tm", "tv")
+            np.array([groups[g, f][k] or 0.0 for g in ids], dtype=float) for k in ("n", "tm", "tv")
         )
         d = _effect_sizes(n, tm, tv)
         for j, sid in enumerate(ids):
             if n[j] == 0:  # no known value in this segment: no statistic rather than a guess
                 continue
-            row = by_key[f, sid]
+            row = groups[sid, f]
+            mean, median = float(row["mean"] or 0.0), float(row["median"] or 0.0)
+            book_mean, book_median = float(pop["mean"]), float(pop["median"] or 0.0)
             result[sid].append(
                 FeatureStat(
                     feature=f,
                     label=label(f),
-                    mean=_round(row["mean"], 4),
-                    median=_round(row["median"], 4),
-                    population_mean=_round(pop["mean"], 4),
-                    population_median=_round(pop["median"], 4),
-                    lift=None if pop["mean"] == 0 else _round(row["mean"] / pop["mean"], 3),
-                    effect_size=_round(d[j], 3),
+                    mean=round_stat(mean, 4),
+                    median=round_stat(median, 4),
+                    population_mean=round_stat(book_mean, 4),
+                    population_median=round_stat(book_median, 4),
+                    lift=None if book_mean == 0 else round_stat(mean / book_mean, 3),
+                    effect_size=round_stat(d[j], 3),
                 )
             )
     return result
@@ -201,7 +243,7 @@ def _purchase_type_shares(data: pl.DataFrame) -> dict[int, dict[str, float]]:
     )
     shares = {(r[_SEG], r[PURCHASE_TYPE]): r["share"] for r in counts.iter_rows(named=True)}
     return {
-        sid: {t: _round(shares.get((sid, t), 0.0), 4) for t in PURCHASE_TYPES}
+        sid: {t: round_stat(shares.get((sid, t), 0.0), 4) for t in PURCHASE_TYPES}
         for sid in {s for s, _ in shares}
     }
 
@@ -209,10 +251,10 @@ def _purchase_type_shares(data: pl.DataFrame) -> dict[int, dict[str, float]]:
 def _optional(values: Mapping[int, float] | None, sid: int) -> float | None:
     value = None if values is None else values.get(sid)
     # A NaN score (e.g. silhouette of a one-member segment) is "unknown", not a number.
-    return None if value is None or not math.isfinite(value) else _round(float(value), 4)
+    return None if value is None or not math.isfinite(value) else round_stat(float(value), 4)
 
 
-def _round(value: float, digits: int) -> float:
+def round_stat(value: float, digits: int) -> float:
     """Round for JSON; -0.0 becomes 0.0 so that equal profiles print equal."""
     rounded = round(float(value), digits)
     if not math.isfinite(rounded):

@@ -193,7 +193,11 @@ def _missing_message(
     said = f"{source}: missing {len(missing)} required column(s): {', '.join(missing)}; "
     said += f"columns found: {found}{hint}. "
     if len(free) < len(missing):  # nothing to map them from: the data is not in this file
-        others = f"only {len(free)} other column{'' if len(free) == 1 else 's'}" if free else "no"
+        others = (
+            f"only {len(free)} other column{'' if len(free) == 1 else 's'}"
+            if free
+            else "no other columns"
+        )
         return said + (
             f"The file has {others} to take them from: it does not hold the card behaviour "
             "the segments need (export all 17 columns, or add the missing ones)"

@@ -19,7 +19,7 @@ PACKAGES = ("segmenter", "narratives", "card_segmenter")
 # Within segmenter: what each part may import. Basics are shared; the entry points at the top
 # of the package compose the parts.
 BASICS = {"errors", "files", "progress", "results", "sampling", "settings_file"}
-ENTRY_POINTS = {"api", "comparison", "pipeline", "refresh", "streaming", "__init__"}
+ENTRY_POINTS = {"api", "comparison", "pipeline", "refresh", "spark", "streaming", "__init__"}
 ALLOWED = {
     "basics": {"basics"},
     "ingest": {"basics", "ingest"},

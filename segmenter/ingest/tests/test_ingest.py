@@ -219,3 +219,9 @@ def load_customers_bytes(data: bytes):  # type: ignore[no-untyped-def]
     from segmenter.ingest.quality import clean_table
 
     return clean_table(parse_table(data, name="fuzz.csv"))
+
+
+def test_a_file_with_no_other_columns_to_map_from_says_so_in_words() -> None:
+    with pytest.raises(InputError) as refused:
+        map_columns(["CUST_ID", "BALANCE"], source="in.csv")
+    assert "The file has no other columns to take them from: it does not hold" in str(refused.value)

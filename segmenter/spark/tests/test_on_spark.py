@@ -1,0 +1,342 @@
+"""Everything that needs a Spark session, in one file: under `pytest -n 2 --dist loadfile` one
+worker starts one JVM (conftest). Validation against the single-machine report; a K-Means run:
+the profiles.json contract, its figures against the single-machine code on the same segments,
+agreement with scikit-learn, determinism, the command line, `brief`, `score` and `compare`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from sklearn.metrics import adjusted_rand_score
+
+from segmenter.cluster.features import fit_transform_features
+from segmenter.errors import InputError
+from segmenter.explain.profiles import build_profiles
+from segmenter.ingest.read import load_customers
+from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN
+from segmenter.model.fitted import assignment_confidence
+from segmenter.pipeline import run_segmentation
+from segmenter.results import RunProfile
+from segmenter.spark.read import read_book
+from segmenter.spark.run import SparkRun
+from segmenter.spark.validate import validate_book
+from testkit.segmenter_fixtures import cli_code
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+# Measured on this 2,000-customer book at k=4, seed 0: see the report in test_agrees_...
+MIN_ARI_WITH_SCIKIT_LEARN = 0.9
+
+
+def _hostile(book: Path, path: Path, changes: dict[tuple[int, str], str | None]) -> Path:
+    """The book's first 60 customers as text, with some cells changed, written as CSV."""
+    frame = pl.read_parquet(book).head(60).cast(pl.String)
+    for (row, name), value in changes.items():
+        frame = frame.with_columns(
+            pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value)).otherwise(name).alias(name)
+        )
+    frame.write_csv(path)
+    return path
+
+
+def test_findings_are_the_single_machine_findings_in_counts(
+    spark: SparkSession, book: Path, tmp_path: Path
+) -> None:
+    changes: dict[tuple[int, str], str | None] = {
+        (1, "BALANCE"): "n/a",  # missing, not "not a number"
+        (2, "PURCHASES_TRX"): "abc",
+        (3, "CASH_ADVANCE"): "-50",
+        (4, "CASH_ADVANCE_FREQUENCY"): "1.25",  # kept: the public file has such values
+        (5, "PURCHASES_FREQUENCY"): "1.2",  # clipped to 1
+        (6, "TENURE"): "0",
+        (7, "PAYMENTS"): "900000000",  # far above the column's typical value
+        **{(8, name): None for name in FEATURE_COLUMNS},  # an empty row
+        **{(9, name): None for name in FEATURE_COLUMNS[:10]},  # not a customer
+    }
+    path = _hostile(book, tmp_path / "hostile.csv", changes)
+    rows = pl.read_csv(path, infer_schema=False)
+    rows.vstack(rows.slice(20, 1)).write_csv(path)  # and an exact duplicate row
+    clean, report = validate_book(read_book(spark, str(path)), source=str(path), fmt="csv")
+    local = load_customers(path).report
+
+    def counted(findings: list) -> set[tuple[str, str | None, int, str]]:  # type: ignore[type-arg]
+        return {(f.issue, f.column, f.count, f.action) for f in findings}
+
+    assert counted(report.findings) == counted(local.findings)
+    assert {f.issue for f in report.findings} >= {
+        "not_a_number", "negative", "out_of_range", "implausible", "empty_rows",
+        "not_a_customer", "duplicate_rows", "missing",
+    }  # fmt: skip
+    assert (report.rows_read, report.rows_kept, report.missing) == (
+        local.rows_read, local.rows_kept, local.missing,
+    )  # fmt: skip
+    assert clean.count() == local.rows_kept
+
+
+def test_a_column_too_often_not_a_number_is_refused(
+    spark: SparkSession, book: Path, tmp_path: Path
+) -> None:
+    path = _hostile(book, tmp_path / "bad.csv", {(i, "BALANCE"): "abc" for i in range(10)})
+    with pytest.raises(InputError, match="column BALANCE: 10 of 60 values are not numbers"):
+        validate_book(read_book(spark, str(path)), source=str(path), fmt="csv")
+
+
+def test_a_missing_column_and_an_unknown_table_are_one_sentence(
+    spark: SparkSession, book: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "short.csv"
+    pl.read_parquet(book).head(5).drop("BALANCE").write_csv(path)
+    with pytest.raises(InputError, match=r"missing 1 required column\(s\): BALANCE"):
+        validate_book(read_book(spark, str(path)), source=str(path), fmt="csv")
+    with pytest.raises(InputError, match="nor a table of that name in the session's catalog"):
+        read_book(spark, "lake.no_such_cards")
+
+
+def test_a_damaged_parquet_file_is_one_sentence_naming_it(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    path = tmp_path / "damaged.parquet"
+    path.write_bytes(b"PAR1" + b"not a footer" * 4 + b"PAR1")
+    said = rf"^{re.escape(str(path))}: Spark could not read it as parquet: \[FAILED_READ_FILE"
+    with pytest.raises(InputError, match=said):
+        read_book(spark, str(path))
+
+
+def test_a_book_without_ids_gets_row_number_ids_as_on_one_machine(
+    spark: SparkSession, book: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "no-ids.csv"
+    pl.read_parquet(book).head(6).drop(ID_COLUMN).write_csv(path)
+    clean, report = validate_book(read_book(spark, str(path)), source=str(path), fmt="csv")
+    local = load_customers(path)
+    ids = sorted(row[ID_COLUMN] for row in clean.select(ID_COLUMN).collect())
+    assert ids == sorted(local.frame.get_column(ID_COLUMN).to_list())
+    assert ids == [f"row-{n}" for n in range(2, 8)]  # the header is row 1
+    assert report.ids_generated
+    assert [f.count for f in report.findings if f.issue == "generated_ids"] == [6]
+
+
+def test_the_sample_does_not_depend_on_spark_s_partitions(spark: SparkSession, book: Path) -> None:
+    from pyspark.sql import functions as F
+
+    from segmenter.spark.fit import _draw_of
+
+    ids = spark.read.parquet(str(book)).select(F.col(ID_COLUMN).cast("string").alias("id"))
+
+    def draws(partitions: int, seed: int) -> dict[str, float]:
+        drawn = ids.repartition(partitions).select("id", _draw_of(F.col("id"), seed).alias("u"))
+        return {row["id"]: row["u"] for row in drawn.collect()}
+
+    one, seven = draws(1, seed=0), draws(7, seed=0)
+    assert one == seven  # F.rand(seed) would differ: it draws per partition
+    assert draws(1, seed=1) != one
+    values = np.array(list(one.values()))
+    assert values.min() >= 0.0
+    assert values.max() < 1.0
+    assert abs(np.mean(values < 0.25) - 0.25) < 0.05  # uniform: a quarter fall below 0.25
+
+
+def _assignments(out: Path) -> pl.DataFrame:
+    """The run's Parquet assignments, one row per customer, by customer id."""
+    found = pl.read_parquet(out / "assignments" / "**" / "*.parquet", hive_partitioning=True)
+    columns = ("customer_id", pl.col("segment").cast(pl.Int64), "segment_name", "confidence")
+    return found.select(*columns).sort("customer_id")
+
+
+def _labelled(book: Path, out: Path) -> tuple[pl.DataFrame, np.ndarray]:
+    """The book as one machine reads it, and the Spark run's segment of each customer."""
+    frame = load_customers(book).frame.sort(ID_COLUMN)
+    segments = _assignments(out)
+    assert segments.get_column("customer_id").to_list() == frame.get_column(ID_COLUMN).to_list()
+    return frame, segments.get_column("segment").to_numpy()
+
+
+def test_profiles_json_is_the_run_profile_contract(kmeans_run: SparkRun, book: Path) -> None:
+    profile = RunProfile.model_validate_json((kmeans_run.out_dir / "profiles.json").read_text())
+    assert profile == kmeans_run.profile
+    assert (profile.algorithm, profile.k, profile.seed, profile.n_customers) == (
+        "kmeans",
+        4,
+        0,
+        2000,
+    )
+    sizes = [s.size for s in profile.segments]
+    assert [s.id for s in profile.segments] == [0, 1, 2, 3]
+    assert sizes == sorted(sizes, reverse=True)  # ids by size, largest first
+    assert sum(sizes) == 2000
+    assert sum(s.share for s in profile.segments) == pytest.approx(1.0, abs=1e-3)
+    assert len({s.name for s in profile.segments}) == 4
+    assert profile.metrics.silhouette is not None
+    assert 0.1 < profile.metrics.silhouette < 0.5
+    assert profile.metrics.stability_ari is not None
+    assert "medians are approximate" in (profile.fit_note or "")
+    for name in ("spark_model.json", "spark_model"):
+        assert (kmeans_run.out_dir / name).exists()
+    table = _assignments(kmeans_run.out_dir)
+    counts = dict(table.group_by("segment").len().iter_rows())
+    assert counts == {s.id: s.size for s in profile.segments}
+
+
+def test_figures_match_the_single_machine_profiles_of_the_same_segments(
+    kmeans_run: SparkRun, book: Path
+) -> None:
+    frame, labels = _labelled(book, kmeans_run.out_dir)
+    expected = {s.id: s for s in build_profiles(frame, labels, seed=0)}
+    for got in kmeans_run.profile.segments:
+        want = expected[got.id]
+        assert got.size == want.size
+        assert got.purchase_type == want.purchase_type
+        wanted = {s.feature: s for s in want.stats}
+        assert [s.feature for s in got.stats] == list(wanted)
+        for stat in got.stats:
+            other = wanted[stat.feature]
+            # Means and effect sizes are exact in Spark; rounding leaves the last digit.
+            assert stat.mean == pytest.approx(other.mean, rel=1e-6, abs=1e-4), stat.feature
+            assert stat.effect_size == pytest.approx(other.effect_size, abs=2e-3), stat.feature
+            assert stat.population_mean == pytest.approx(other.population_mean, abs=1e-4)
+        assert [d.feature for d in got.distinctions] == [d.feature for d in want.distinctions]
+
+
+def test_medians_are_within_the_stated_approximation(kmeans_run: SparkRun, book: Path) -> None:
+    frame, labels = _labelled(book, kmeans_run.out_dir)
+    for segment in kmeans_run.profile.segments:
+        rows = frame.filter(pl.Series(labels == segment.id))
+        for stat in segment.stats:
+            if stat.feature not in FEATURE_COLUMNS:
+                continue
+            values = rows.get_column(stat.feature).drop_nulls()
+            # percentile_approx returns a value of the column whose rank is within n/10,000
+            # of the middle: at 2,000 rows, one of the two middle values.
+            low = values.quantile(0.5, interpolation="lower")
+            high = values.quantile(0.5, interpolation="higher")
+            assert low is not None
+            assert high is not None
+            assert low - 1e-4 <= stat.median <= high + 1e-4, (segment.id, stat.feature)
+
+
+def test_confidence_is_the_single_machine_measure(kmeans_run: SparkRun, book: Path) -> None:
+    frame, labels = _labelled(book, kmeans_run.out_dir)
+    _, X = fit_transform_features(frame, seed=0)
+    centres = np.array([X[labels == s].mean(axis=0) for s in range(4)])
+    expected, _ = assignment_confidence(X, centres, labels)
+    got = _assignments(kmeans_run.out_dir).get_column("confidence").to_numpy()
+    # Both round to 4 decimals (Spark half up, NumPy half to even): one unit apart at most.
+    # (Spark's approximate medians fill missing values; on 2,000 rows they are exact.)
+    assert np.abs(got - expected).max() <= 1.5e-4
+    assert got.min() >= 0.5  # K-Means: every customer is nearest their own segment's centre
+
+
+def test_agrees_with_scikit_learn_kmeans_on_the_same_data_and_seed(
+    kmeans_run: SparkRun, book: Path
+) -> None:
+    frame, labels = _labelled(book, kmeans_run.out_dir)
+    local = run_segmentation(frame, algorithm="kmeans", k=4, seed=0)
+    ari = adjusted_rand_score(local.labels, labels)
+    print(f"ARI Spark vs scikit-learn K-Means, k=4, 2,000 customers: {ari:.3f}")
+    assert ari >= MIN_ARI_WITH_SCIKIT_LEARN
+
+
+@pytest.fixture(scope="module")
+def csv_run(
+    kmeans_run: SparkRun, book: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, list[str]]:
+    """The K-Means run again from the command line (same book and seed), its assignments as
+    one CSV: the run folder and what the command printed."""
+    out = tmp_path_factory.mktemp("kmeans-csv-run")
+    with pytest.MonkeyPatch.context() as patch:
+        printed: list[str] = []
+        patch.setattr(  # what the command prints on stdout; its progress on stderr is left out
+            "typer.echo", lambda message="", err=False, **_: err or printed.append(str(message))
+        )
+        code = cli_code("segment", book, "--out", out, "--engine", "spark", "--k", "4",
+                        "--seed", "0", "--assignments-csv")  # fmt: skip
+    assert code == 0
+    return out, printed
+
+
+def test_the_same_seed_gives_the_same_segments_and_files(
+    kmeans_run: SparkRun, csv_run: tuple[Path, list[str]]
+) -> None:
+    out, printed = csv_run
+    again = RunProfile.model_validate_json((out / "profiles.json").read_text())
+    assert again == kmeans_run.profile  # ids, names, sizes, every figure
+    written = pl.read_csv(out / "assignments.csv", schema_overrides={"customer_id": pl.String})
+    assert written.columns == ["customer_id", "segment", "segment_name", "confidence"]
+    assert_frame_equal(written.sort("customer_id"), _assignments(kmeans_run.out_dir))
+    headline = "K-Means: 4 segments of 2,000 customers (k set by hand), seed 0"
+    assert any(line.startswith(headline) for line in printed)
+    assert printed[-1] == (
+        f"wrote assignments.csv, profiles.json, spark_model/ and spark_model.json to {out}; "
+        "not recorded in the workspace: Spark runs are not recorded yet"
+    )
+
+
+def test_brief_writes_personas_from_a_spark_run(
+    kmeans_run: SparkRun, csv_run: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    # From the Parquet folder (the default) and from assignments.csv: the same brief's audiences.
+    audiences = {}
+    for name, run_dir in (("parquet", kmeans_run.out_dir), ("csv", csv_run[0])):
+        out = tmp_path / name / "brief.md"
+        assert cli_code("brief", run_dir, "--out", out, "--offline") == 0
+        text = out.read_text()
+        assert "rule-based" in text
+        for segment in kmeans_run.profile.segments:
+            assert segment.name in text
+        audiences[name] = {
+            path.name: sorted(path.read_text(encoding="utf-8").splitlines())
+            for path in (out.parent / "audiences").glob("*.csv")
+        }
+    assert audiences["parquet"] == audiences["csv"]
+    assert len(audiences["parquet"]) == len(kmeans_run.profile.segments)
+
+
+def test_score_gives_the_run_s_customers_their_segments(
+    kmeans_run: SparkRun, book: Path, tmp_path: Path
+) -> None:
+    new = tmp_path / "new.csv"
+    customers = pl.read_parquet(book).sample(300, seed=1)
+    customers.write_csv(new)
+    scored = tmp_path / "scored.csv"
+    code = cli_code("score", kmeans_run.out_dir, new, "--out", scored, "--engine", "spark")
+    assert code == 0
+    got = pl.read_csv(scored, schema_overrides={"customer_id": pl.String}).sort("customer_id")
+    # The runner-up, as the single-machine measure finds it on the run's segments.
+    frame, labels = _labelled(book, kmeans_run.out_dir)
+    _, X = fit_transform_features(frame, seed=0)
+    centres = np.array([X[labels == s].mean(axis=0) for s in range(4)])
+    _, runner = assignment_confidence(X, centres, labels)
+    names = {s.id: s.name for s in kmeans_run.profile.segments}
+    runners = pl.DataFrame(
+        {"customer_id": frame.get_column(ID_COLUMN), "runner_up": runner},
+        schema_overrides={"runner_up": pl.Int64},
+    ).with_columns(runner_up_name=pl.col("runner_up").replace_strict(names, return_dtype=pl.String))
+    expected = _assignments(kmeans_run.out_dir).join(runners, on="customer_id")
+    expected = expected.join(got.select("customer_id"), on="customer_id", how="semi")
+    expected = expected.sort("customer_id")
+    assert got.height == 300
+    assert got.columns == [
+        "customer_id", "segment", "segment_name", "confidence", "runner_up", "runner_up_name",
+    ]  # fmt: skip
+    assert (got.get_column("runner_up") != got.get_column("segment")).all()
+    assert_frame_equal(got, expected)
+
+
+def test_compare_on_the_command_line(spark: SparkSession, book: Path, tmp_path: Path) -> None:
+    out = tmp_path / "compare"
+    assert cli_code("compare", book, "--out", out, "--engine", "spark", "--k", "3") == 0
+    table = pl.read_csv(out / "comparison.csv")
+    assert table.get_column("algorithm").sort().to_list() == ["gmm", "kmeans"]
+    assert table.get_column("k").to_list() == [3, 3]
+    assert table.get_column("silhouette").is_between(0.0, 1.0).all()
+    agreement = pl.read_csv(out / "agreement.csv")
+    matrix = agreement.drop("algorithm").to_numpy()  # ARI of every pair, on the same sample
+    assert np.allclose(np.diag(matrix), 1.0)
+    assert np.allclose(matrix, matrix.T)
