@@ -39,6 +39,9 @@ _SAID = "review_said"  # session state: (ok, sentence) of the last decision, sho
 def decide(engine: Engine, item: ReviewItemView, decision: str) -> None:
     """A button's callback: decide `item` as shown (its version), by the name typed."""
     reviewer = st.session_state.get("reviewer", "").strip()
+    if not reviewer:  # the buttons wait for a name; a decision is never anonymous
+        st.session_state[_SAID] = (False, "Type your name first: a decision goes on the record.")
+        return
     comment = st.session_state.get(f"comment_{item.id}_{item.version}", "").strip() or None
     act = approve if decision == "approve" else reject
     try:
@@ -148,7 +151,7 @@ if not runs:
     st.stop()
 ids = [r.id for r in runs]
 wanted = reviewed.run_id  # the run on screen, when it is recorded; else the newest
-about = {r.id: f"Run {r.id}: {r.source_name}, {r.algorithm} k={r.k}" for r in runs}
+about = {r.id: state.run_label(r) for r in runs}
 chosen = st.selectbox(
     "Run",
     ids,
