@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,8 @@ from segmenter.model.fitted import assignment_table
 from segmenter.pipeline import Segmentation
 from segmenter.refresh.run import Refresh, refresh_document
 from segmenter.workspace import (
+    Decided,
+    decisions,
     new_run,
     record_action,
     record_document,
@@ -70,10 +72,16 @@ def brief_document(brief: Brief, *, kind: str, content: str) -> NewDocument:
 
 
 def personas_document(
-    personas: Sequence[Persona], *, narratives: str, model: str | None, stats_sha256: str
+    personas: Sequence[Persona],
+    *,
+    narratives: str,
+    model: str | None,
+    stats_sha256: str,
+    decided: Mapping[str, Decided] | None = None,
 ) -> NewDocument:
     """The personas an app session shows, to record for review: `narratives` is who wrote them
-    (a model's name, or "rule-based"), `model` the LLM when it wrote some of them."""
+    (a model's name, or "rule-based"), `model` the LLM when it wrote some of them, `decided`
+    the decisions already made on the same words in the run (carried)."""
     shown = [persona.model_dump(mode="json") for persona in personas]
     return NewDocument(
         kind="personas.json",
@@ -81,7 +89,7 @@ def personas_document(
         personas=shown,
         narratives=narratives,
         versions=Versions(model, templates_hash(), stats_sha256),
-        items=review_items(personas),
+        items=review_items(personas, decided),
     )
 
 
@@ -121,7 +129,11 @@ def record_segmentation(
             )  # fmt: skip
     else:
         run_id = found.id
-    document = personas_document(personas, narratives=narratives, model=model, stats_sha256=stats)
+    words = [(item.item_key, item.text) for item in review_items(personas)]
+    document = personas_document(
+        personas, narratives=narratives, model=model, stats_sha256=stats,
+        decided=decisions(engine, run_id, words),
+    )  # fmt: skip
     record_document(engine, run_id, document, actor=actor)
     return run_id
 

@@ -151,3 +151,40 @@ def test_exports_are_drafts_until_every_text_in_them_is_approved(
         assert verify(engine).ok
     finally:
         engine.dispose()
+
+
+def test_an_app_run_is_recorded_once_and_its_personas_carry_their_decisions(
+    tmp_path: Path, shelf: Shelf
+) -> None:
+    from narratives.context import build_context
+    from narratives.recording import LoadedSource, record_segmentation
+    from segmenter.workspace import approve, list_runs
+
+    run = run_segmentation(toy_frame(), k=3, seed=0, n_bootstraps=2)
+    personas = RuleBasedWriter(shelf).write(build_context(run.profile))
+    source = LoadedSource("toy.csv", "ab" * 32, 120, 120)
+    engine = open_workspace(sqlite_url(tmp_path / "workspace"))
+    try:
+
+        def record() -> int:
+            return record_segmentation(
+                engine, run, personas, narratives="rule-based", model=None, source=source,
+                settings={"k": 3}, actor="Ana",
+            )  # fmt: skip
+
+        run_id = record()
+        first = list_review_items(engine, run_id)
+        assert {i.state for i in first} == {"draft"}
+        approve(engine, first[0].id, expected_version=1, reviewer="Ana")
+        assert record() == run_id  # the same run: not recorded twice
+        assert len(list_runs(engine)) == 1
+        again = {i.item_key: i for i in list_review_items(engine, run_id)}
+        assert again[first[0].item_key].id != first[0].id
+        assert (again[first[0].item_key].state, again[first[0].item_key].reviewer) == (
+            "approved",
+            "Ana",
+        )
+        assert sum(i.state == "draft" for i in again.values()) == len(first) - 1
+        assert verify(engine).ok
+    finally:
+        engine.dispose()
