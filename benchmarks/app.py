@@ -81,6 +81,19 @@ def serve_app(timeout: float = 60, *, max_upload_mb: int | None = None) -> Itera
                 process.wait()
 
 
+def choose_k(page: Any, option: str) -> None:
+    """Choose k in the sidebar and wait for the rerun it starts to end: a file uploaded during
+    that rerun can be dropped (seen in CI), so the tests upload only after this."""
+    from playwright.sync_api import expect
+
+    sidebar = page.get_by_test_id("stSidebar")
+    k_box = sidebar.get_by_test_id("stSelectbox").filter(has_text="Number of segments")
+    k_box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+    expect(k_box.get_by_role("combobox")).to_have_value(option)
+
+
 def time_app(page: Any, url: str) -> AppTimes:
     """Open the app on a Playwright page, wait for the personas, then switch k to 5 and back.
 

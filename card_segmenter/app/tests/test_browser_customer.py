@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from benchmarks.app import LONG, UPLOADER
+from benchmarks.app import LONG, UPLOADER, choose_k
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_data]
 
@@ -24,13 +24,7 @@ def test_a_real_customer_is_found_and_a_move_to_another_segment_is_said(
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto(f"{app_url}/data")
     expect(page.get_by_text("Data quality: sample_customers.csv")).to_be_visible(timeout=LONG)
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_test_id("stSelectbox").filter(has_text="Number of segments").click()
-    page.get_by_role("option", name="4", exact=True).click()
-    # The rerun the choice starts must end first: an upload during it can be dropped.
-    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
-    k_box = sidebar.get_by_test_id("stSelectbox").filter(has_text="Number of segments")
-    expect(k_box.get_by_role("combobox")).to_have_value("4")
+    choose_k(page, "4")  # and wait for its rerun: an upload during it can be dropped
     page.locator(UPLOADER).set_input_files(real_data_path)
     expect(page.get_by_text("Data quality: CC_GENERAL.csv")).to_be_visible(timeout=LONG)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from benchmarks.app import LONG, UPLOADER
+from benchmarks.app import LONG, UPLOADER, choose_k
 from testkit.headers import RENAMED, renamed_copy
 from testkit.paths import SAMPLE
 
@@ -28,9 +28,7 @@ def test_renamed_columns_are_mapped_in_select_boxes_then_personas_show(
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto(f"{app_url}/data")
     expect(page.get_by_text("Data quality: sample_customers.csv")).to_be_visible(timeout=LONG)
-    sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_test_id("stSelectbox").filter(has_text="Number of segments").click()
-    page.get_by_role("option", name="4", exact=True).click()
+    choose_k(page, "4")  # and wait for its rerun: an upload during it can be dropped
     page.locator(UPLOADER).set_input_files(upload)
 
     expect(page.get_by_text("Which of your columns hold what?")).to_be_visible(timeout=LONG)
