@@ -155,22 +155,14 @@ def _record_run(
     recorded run (one transaction: all or nothing); what to say."""
     import getpass
 
-    from segmenter.model.fitted import assignment_table
-    from segmenter.refresh.run import refresh_document
-    from segmenter.workspace import file_sha256, new_run, record_run, shown_url
+    from segmenter.refresh.run import record_fitted
+    from segmenter.workspace import file_sha256, shown_url
 
-    table = assignment_table(run.customer_ids, run.labels, run.model.names, run.confidence)
-    record = new_run(
-        run.profile, run.model, table, source_name=str(file), source_sha256=file_sha256(file),
+    run_id = record_fitted(
+        engine, run, source_name=str(file), source_sha256=file_sha256(file),
         rows_read=loaded.report.rows_read, rows_kept=loaded.report.rows_kept, settings=settings,
-        book=run.book,
+        actor=getpass.getuser(), previous_run_id=previous_run_id, refresh=refresh,
     )  # fmt: skip
-    report = None
-    if refresh is not None and previous_run_id is not None:
-        report = refresh_document(refresh, record)
-    run_id = record_run(
-        engine, record, actor=getpass.getuser(), previous_run_id=previous_run_id, report=report
-    )
     if previous_run_id is not None:
         of = f" (a refresh of run {previous_run_id})"
     elif refresh is not None:

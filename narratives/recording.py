@@ -17,21 +17,18 @@ from narratives.pack import Pack
 from narratives.personas import Persona
 from narratives.review import decided, review_items
 from narratives.templates import templates_hash
-from segmenter.model.fitted import assignment_table
 from segmenter.pipeline import Segmentation
-from segmenter.refresh.run import Refresh, refresh_document
+from segmenter.refresh.run import Refresh, record_fitted
 from segmenter.workspace import (
     Decided,
     decisions,
-    new_run,
     record_action,
     record_document,
-    record_run,
     run_for_profiles,
 )
 from segmenter.workspace.audit import Versions
 from segmenter.workspace.documents import NewDocument
-from segmenter.workspace.runs import profiles_text
+from segmenter.workspace.runs import profiles_sha256
 
 __all__ = [
     "LoadedSource",
@@ -109,26 +106,18 @@ def record_segmentation(
     without its personas is whole, and its personas can be recorded again); the run's id.
     A run already recorded (the same profiles.json) is not recorded twice. With `refresh`
     (the run refreshed against, and the report), it is recorded as that run's refresh."""
-    profiles = profiles_text(run.profile)
-    stats = hashlib.sha256(profiles.encode("utf-8")).hexdigest()
+    stats = profiles_sha256(run.profile)
     found = run_for_profiles(engine, stats)
-    if found is None:
-        table = assignment_table(run.customer_ids, run.labels, run.model.names, run.confidence)
-        record = new_run(
-            run.profile, run.model, table, source_name=source.name,
-            source_sha256=source.sha256, rows_read=source.rows_read,
-            rows_kept=source.rows_kept, settings=settings, book=run.book,
-        )  # fmt: skip
-        if refresh is None:
-            run_id = record_run(engine, record, actor=actor)
-        else:
-            previous, report = refresh
-            run_id = record_run(
-                engine, record, actor=actor, previous_run_id=previous,
-                report=refresh_document(report, record),
-            )  # fmt: skip
-    else:
-        run_id = found.id
+    run_id = (
+        found.id
+        if found is not None
+        else record_fitted(
+            engine, run, source_name=source.name, source_sha256=source.sha256,
+            rows_read=source.rows_read, rows_kept=source.rows_kept, settings=settings,
+            actor=actor, previous_run_id=refresh[0] if refresh else None,
+            refresh=refresh[1] if refresh else None,
+        )
+    )  # fmt: skip
     words = [(item.item_key, item.text) for item in review_items(personas)]
     document = personas_document(
         personas, narratives=narratives, model=model, stats_sha256=stats,

@@ -51,7 +51,7 @@ from segmenter.workspace import (
     review_stamp,
     run_for_profiles,
 )
-from segmenter.workspace.runs import profiles_text
+from segmenter.workspace.runs import profiles_sha256
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -300,7 +300,7 @@ def reviewed(run: Segmentation) -> Reviewed:
     engine = workspace()
     if isinstance(engine, str):
         return Reviewed()
-    digest = hashlib.sha256(profiles_text(run.profile).encode("utf-8")).hexdigest()
+    digest = profiles_sha256(run.profile)
     found = run_for_profiles(engine, digest)
     if found is None:
         return Reviewed()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict
@@ -47,6 +48,8 @@ from segmenter.workspace import (
     Versions,
     get_run,
     latest_document,
+    new_run,
+    record_run,
 )
 
 __all__ = [
@@ -60,6 +63,7 @@ __all__ = [
     "Refresh",
     "previous_from_record",
     "read_previous",
+    "record_fitted",
     "recorded_previous",
     "recorded_refresh",
     "refresh_document",
@@ -187,6 +191,33 @@ def refresh_document(refresh: Refresh, run: NewRun) -> NewDocument:
             stats_sha256=hashlib.sha256(run.profiles.encode("utf-8")).hexdigest(),
         ),
     )
+
+
+def record_fitted(
+    engine: Engine,
+    run: Segmentation,
+    *,
+    source_name: str,
+    source_sha256: str,
+    rows_read: int,
+    rows_kept: int,
+    settings: dict[str, Any],
+    actor: str,
+    previous_run_id: int | None = None,
+    refresh: Refresh | None = None,
+) -> int:
+    """Record a run fitted in this process (its profile, model, assignments and book) and, as
+    the refresh of recorded run `previous_run_id`, its `refresh` report, in one transaction;
+    the run's id. Without `previous_run_id` the report is not recorded."""
+    table = assignment_table(run.customer_ids, run.labels, run.model.names, run.confidence)
+    record = new_run(
+        run.profile, run.model, table, source_name=source_name, source_sha256=source_sha256,
+        rows_read=rows_read, rows_kept=rows_kept, settings=settings, book=run.book,
+    )  # fmt: skip
+    report = None
+    if refresh is not None and previous_run_id is not None:
+        report = refresh_document(refresh, record)
+    return record_run(engine, record, actor=actor, previous_run_id=previous_run_id, report=report)
 
 
 @dataclass(frozen=True)

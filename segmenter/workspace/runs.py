@@ -26,6 +26,7 @@ __all__ = [
     "file_sha256",
     "new_run",
     "new_run_from_dir",
+    "profiles_sha256",
     "profiles_text",
 ]
 
@@ -50,6 +51,12 @@ def file_sha256(path: Path) -> str:
 def profiles_text(profile: RunProfile) -> str:
     """profiles.json as `write_segmentation` writes it (the brief's audit hashes these bytes)."""
     return profile.model_dump_json(indent=2) + "\n"
+
+
+def profiles_sha256(profile: RunProfile) -> str:
+    """The sha256 of the profile's profiles.json: what a recorded run is found by
+    (`store.run_for_profiles`)."""
+    return hashlib.sha256(profiles_text(profile).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
