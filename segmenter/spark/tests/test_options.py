@@ -12,9 +12,12 @@ from segmenter.errors import InputError
 from segmenter.spark.algorithms import SPARK_ALGORITHMS, get_spark_algorithm
 from segmenter.spark.read import as_source, book_format
 from segmenter.spark.session import (
+    DRIVER_MEMORY,
+    JVM_ENDED,
     LOCAL_MASTER,
     LOG_CONFIG,
     SparkOptions,
+    failure,
     parse_conf,
     require_spark,
     spark_options,
@@ -23,7 +26,7 @@ from segmenter.spark.session import (
 
 def test_settings_come_from_the_environment_then_the_options() -> None:
     environ = {"SEGMENTER_SPARK_CONF": "spark.executor.memory=2g; spark.a=1\nspark.b = x=y"}
-    options = spark_options(None, ["spark.executor.memory=8g"], environ)
+    options = spark_options(None, ["spark.executor.memory=8g"], environ, machine_memory=8 * 2**30)
     assert options == SparkOptions(
         master=LOCAL_MASTER,
         conf={
@@ -32,12 +35,48 @@ def test_settings_come_from_the_environment_then_the_options() -> None:
             "spark.executor.memory": "8g",
             "spark.a": "1",
             "spark.b": "x=y",
+            "spark.driver.memory": "4096m",  # local: half the machine's 8 GiB
         },
     )
     assert LOG_CONFIG.is_file()  # packaged beside the module (pyproject's package data)
     # A --spark-conf of the same key is the user's: it wins over the quiet log settings.
     mine = spark_options(None, ["spark.driver.extraJavaOptions=-Xss4m"], {})
     assert mine.conf["spark.driver.extraJavaOptions"] == "-Xss4m"
+
+
+@pytest.mark.parametrize(
+    ("master", "pairs", "machine", "expected"),
+    [
+        (None, [], 24 * 2**30, "12288m"),  # half the machine
+        ("local[2]", [], 1 * 2**30, "1024m"),  # never below Spark's own default
+        ("local[2]", ["spark.driver.memory=3g"], 24 * 2**30, "3g"),  # the user's, as given
+        ("spark://head:7077", [], 24 * 2**30, None),  # a cluster's driver: Spark's default
+    ],
+)
+def test_a_local_session_gets_half_the_machine_s_memory(
+    master: str | None, pairs: list[str], machine: int, expected: str | None
+) -> None:
+    # Spark's 1 GiB default ended the Java process on 1M customers in local mode.
+    options = spark_options(master, pairs, {}, machine_memory=machine)
+    assert options.conf.get(DRIVER_MEMORY) == expected
+
+
+def test_a_java_process_that_ended_is_one_sentence_saying_what_to_do() -> None:
+    from py4j.protocol import Py4JError, Py4JJavaError, Py4JNetworkError
+
+    class Gone:  # a Java exception whose process has ended: asking it anything fails
+        def getMessage(self) -> str:
+            raise Py4JNetworkError("Answer from Java side is empty")
+
+    died = Py4JJavaError.__new__(Py4JJavaError)  # as py4j makes it, without a live gateway
+    died.java_exception = Gone()
+    for error in (died, Py4JNetworkError("Answer from Java side is empty"),
+                  ConnectionRefusedError(111, "Connection refused")):  # fmt: skip
+        assert str(failure(error)) == JVM_ENDED
+    assert "--spark-conf spark.driver.memory=8g" in JVM_ENDED
+    assert str(failure(Py4JError("o31.parquet does not exist"))) == (
+        "Spark failed: o31.parquet does not exist"
+    )
 
 
 @pytest.mark.parametrize(
