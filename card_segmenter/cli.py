@@ -715,12 +715,20 @@ def brief(
     if done.draft:
         typer.echo(done.draft)
     typer.echo(f"wrote {out}, {out.parent / 'brief.json'} and {out.parent / 'audiences'}")
-    typer.echo(_record_brief(workspace, found, done, out))
+    typer.echo(_record_brief(workspace, found, done, out) if found else _not_recorded(run_dir))
 
 
 NOT_RECORDED = (
     "not recorded in the workspace: its run is not there (segment the file again to record the run)"
 )
+
+
+def _not_recorded(run_dir: Path) -> str:
+    """Why an export was not recorded: its run is not in the workspace, or cannot be yet."""
+    from segmenter.spark.commands import NOT_RECORDED as SPARK_NOT_RECORDED
+    from segmenter.spark.model import MANIFEST_FILE
+
+    return SPARK_NOT_RECORDED if (run_dir / MANIFEST_FILE).is_file() else NOT_RECORDED
 
 
 def _recorded_run(engine: Engine, run_dir: Path) -> RunSummary | None:
@@ -740,15 +748,13 @@ def _review_lookup(engine: Engine, found: RunSummary | None) -> ReviewLookup | N
     return lambda items: decisions(engine, found.id, ((i.item_key, i.text) for i in items))
 
 
-def _record_brief(engine: Engine, found: RunSummary | None, done: Brief, out: Path) -> str:
+def _record_brief(engine: Engine, found: RunSummary, done: Brief, out: Path) -> str:
     """Record a written brief and its review items with the run it was written from."""
     import getpass
 
     from narratives.recording import brief_document
     from segmenter.workspace import record_document
 
-    if found is None:
-        return NOT_RECORDED
     document = brief_document(
         done, kind=f"brief{out.suffix.lower()}", content=out.read_text(encoding="utf-8")
     )
@@ -798,7 +804,7 @@ def _pack(
         typer.echo(pack.draft)
     typer.echo(f"wrote {out} and {audience_path(out)}")
     if found is None:
-        typer.echo(NOT_RECORDED)
+        typer.echo(_not_recorded(run_dir))
         return
     record_export(
         workspace, found.id, pack, kind=f"pack{out.suffix.lower()}", file_name=out.name,

@@ -123,8 +123,8 @@ def review_hint(run_id: int | None) -> str:
     """Where the drafts of an export are reviewed."""
     if run_id is None:
         return (
-            "Record the run in a workspace (`segmenter segment`, or the app's Review page) to "
-            "review them."
+            "Only a run recorded in the workspace can be reviewed: `segmenter segment` and the "
+            "app record the runs they make (Spark runs are not recorded yet)."
         )
     return f"Review them with `segmenter review {run_id}` or on the app's Review page."
 

@@ -23,6 +23,7 @@ from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN
 from segmenter.model.fitted import assignment_confidence
 from segmenter.pipeline import run_segmentation
 from segmenter.results import RunProfile
+from segmenter.spark.commands import NOT_RECORDED
 from segmenter.spark.read import read_book
 from segmenter.spark.run import SparkRun
 from segmenter.spark.validate import validate_book
@@ -89,7 +90,7 @@ def test_a_column_too_often_not_a_number_is_refused(
 
 
 def test_a_missing_column_and_an_unknown_table_are_one_sentence(
-    spark: SparkSession, book: Path, tmp_path: Path
+    spark: SparkSession, book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "short.csv"
     pl.read_parquet(book).head(5).drop("BALANCE").write_csv(path)
@@ -97,6 +98,15 @@ def test_a_missing_column_and_an_unknown_table_are_one_sentence(
         validate_book(read_book(spark, str(path)), source=str(path), fmt="csv")
     with pytest.raises(InputError, match="nor a table of that name in the session's catalog"):
         read_book(spark, "lake.no_such_cards")
+    # On the command line: one line on stderr, exit 2, nothing written.
+    capsys.readouterr()
+    for book_path, said in ((path, "BALANCE"), ("lake.no_such_cards", "lake.no_such_cards")):
+        out = tmp_path / "never"
+        assert cli_code("segment", book_path, "--out", out, "--engine", "spark") == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith("error: ")
+        assert said in err[-1]
+        assert not out.exists()
 
 
 def test_a_damaged_parquet_file_is_one_sentence_naming_it(
@@ -279,14 +289,21 @@ def test_the_same_seed_gives_the_same_segments_and_files(
 
 
 def test_brief_writes_personas_from_a_spark_run(
-    kmeans_run: SparkRun, csv_run: tuple[Path, list[str]], tmp_path: Path
+    kmeans_run: SparkRun,
+    csv_run: tuple[Path, list[str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # From the Parquet folder (the default) and from assignments.csv: the same brief's audiences.
     audiences = {}
     for name, run_dir in (("parquet", kmeans_run.out_dir), ("csv", csv_run[0])):
         out = tmp_path / name / "brief.md"
+        capsys.readouterr()
         assert cli_code("brief", run_dir, "--out", out, "--offline") == 0
+        # Not "segment the file again": that records a one-machine run, not this one.
+        assert capsys.readouterr().out.splitlines()[-1] == NOT_RECORDED
         text = out.read_text()
+        assert "(Spark runs are not recorded yet)" in text  # the DRAFT line's hint
         assert "rule-based" in text
         for segment in kmeans_run.profile.segments:
             assert segment.name in text
