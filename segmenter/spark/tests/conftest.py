@@ -32,6 +32,7 @@ TEST_OPTIONS = SparkOptions(
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.shuffle.partitions": "4",
         "spark.default.parallelism": "2",
+        "spark.driver.memory": "2g",  # Spark's 1g is tight for the 200,000-customer book
     },
     app_name="segmenter-tests",
 )
