@@ -1,6 +1,6 @@
 """One local Spark session for the Spark tests, and one K-Means run they share.
 
-Starting Spark costs 10-30 s on a loaded 2-core machine, and a run on 2,000 customers tens of
+Starting Spark costs 10-30 s on a loaded 2-core machine, and a run on the bundled sample tens of
 seconds more: the session and the run are made once per test session. The tests skip with
 the reason where pyspark or Java is missing, except under CI=true, where they fail.
 """
@@ -13,11 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import polars as pl
 import pytest
 
 from segmenter.errors import InputError
+from segmenter.ingest.schema import ID_COLUMN
 from segmenter.spark.session import SparkOptions, require_spark, start_session
-from segmenter.synthetic.generate import write_customers
+from testkit.paths import SAMPLE
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -36,7 +38,6 @@ TEST_OPTIONS = SparkOptions(
     },
     app_name="segmenter-tests",
 )
-BOOK_ROWS = 2_000
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +59,10 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkSession]:
 
 @pytest.fixture(scope="session")
 def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """2,000 synthetic customers (`segmenter sample`) as Parquet."""
+    """The bundled sample (data/sample_customers.csv: 8,950 synthetic customers, missing values
+    as in the public file) as Parquet, its cells as the CSV holds them."""
     path = tmp_path_factory.mktemp("book") / "customers.parquet"
-    write_customers(path, rows=BOOK_ROWS, seed=7)
+    pl.read_csv(SAMPLE, schema_overrides={ID_COLUMN: pl.String}).write_parquet(path)
     return path
 
 

@@ -32,8 +32,9 @@ from testkit.segmenter_fixtures import cli_code
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-# Measured on this 2,000-customer book at k=4, seed 0: see the report in test_agrees_...
+# Measured on the bundled sample at k=4, seed 0: see the report in test_agrees_...
 MIN_ARI_WITH_SCIKIT_LEARN = 0.9
+BOOK_ROWS = 8_950  # the book: the bundled sample (conftest)
 
 
 def _hostile(book: Path, path: Path, changes: dict[tuple[int, str], str | None]) -> Path:
@@ -175,12 +176,12 @@ def test_profiles_json_is_the_run_profile_contract(kmeans_run: SparkRun, book: P
         "kmeans",
         4,
         0,
-        2000,
+        BOOK_ROWS,
     )
     sizes = [s.size for s in profile.segments]
     assert [s.id for s in profile.segments] == [0, 1, 2, 3]
     assert sizes == sorted(sizes, reverse=True)  # ids by size, largest first
-    assert sum(sizes) == 2000
+    assert sum(sizes) == BOOK_ROWS
     assert sum(s.share for s in profile.segments) == pytest.approx(1.0, abs=1e-3)
     assert len({s.name for s in profile.segments}) == 4
     assert profile.metrics.silhouette is not None
@@ -223,7 +224,7 @@ def test_medians_are_within_the_stated_approximation(kmeans_run: SparkRun, book:
                 continue
             values = rows.get_column(stat.feature).drop_nulls()
             # percentile_approx returns a value of the column whose rank is within n/10,000
-            # of the middle: at 2,000 rows, one of the two middle values.
+            # of the middle: at 8,950 rows, one of the two middle values.
             low = values.quantile(0.5, interpolation="lower")
             high = values.quantile(0.5, interpolation="higher")
             assert low is not None
@@ -238,7 +239,7 @@ def test_confidence_is_the_single_machine_measure(kmeans_run: SparkRun, book: Pa
     expected, _ = assignment_confidence(X, centres, labels)
     got = _assignments(kmeans_run.out_dir).get_column("confidence").to_numpy()
     # Both round to 4 decimals (Spark half up, NumPy half to even): one unit apart at most.
-    # (Spark's approximate medians fill missing values; on 2,000 rows they are exact.)
+    # (Spark's approximate medians fill missing values; on 8,950 rows they are exact.)
     assert np.abs(got - expected).max() <= 1.5e-4
     assert got.min() >= 0.5  # K-Means: every customer is nearest their own segment's centre
 
@@ -249,7 +250,7 @@ def test_agrees_with_scikit_learn_kmeans_on_the_same_data_and_seed(
     frame, labels = _labelled(book, kmeans_run.out_dir)
     local = run_segmentation(frame, algorithm="kmeans", k=4, seed=0)
     ari = adjusted_rand_score(local.labels, labels)
-    print(f"ARI Spark vs scikit-learn K-Means, k=4, 2,000 customers: {ari:.3f}")
+    print(f"ARI Spark vs scikit-learn K-Means, k=4, the bundled sample: {ari:.3f}")
     assert ari >= MIN_ARI_WITH_SCIKIT_LEARN
 
 
@@ -280,7 +281,7 @@ def test_the_same_seed_gives_the_same_segments_and_files(
     written = pl.read_csv(out / "assignments.csv", schema_overrides={"customer_id": pl.String})
     assert written.columns == ["customer_id", "segment", "segment_name", "confidence"]
     assert_frame_equal(written.sort("customer_id"), _assignments(kmeans_run.out_dir))
-    headline = "K-Means: 4 segments of 2,000 customers (k set by hand), seed 0"
+    headline = "K-Means: 4 segments of 8,950 customers (k set by hand), seed 0"
     assert any(line.startswith(headline) for line in printed)
     assert printed[-1] == (
         f"wrote assignments.csv, profiles.json, spark_model/ and spark_model.json to {out}; "
@@ -348,10 +349,13 @@ def test_score_gives_the_run_s_customers_their_segments(
 
 def test_compare_on_the_command_line(spark: SparkSession, book: Path, tmp_path: Path) -> None:
     out = tmp_path / "compare"
-    assert cli_code("compare", book, "--out", out, "--engine", "spark", "--k", "3") == 0
+    assert cli_code("compare", book, "--out", out, "--engine", "spark", "--k", "auto") == 0
     table = pl.read_csv(out / "comparison.csv")
     assert table.get_column("algorithm").sort().to_list() == ["gmm", "kmeans"]
-    assert table.get_column("k").to_list() == [3, 3]
+    # k chosen on the sample Spark drew (here every customer) as one machine chooses it.
+    local = run_segmentation(load_customers(book).frame, algorithm="kmeans", k=None, seed=0)
+    assert table.get_column("k").to_list() == [local.profile.k] * 2
+    assert local.profile.k == 3
     assert table.get_column("silhouette").is_between(0.0, 1.0).all()
     agreement = pl.read_csv(out / "agreement.csv")
     matrix = agreement.drop("algorithm").to_numpy()  # ARI of every pair, on the same sample
