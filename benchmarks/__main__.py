@@ -1,22 +1,23 @@
 """Benchmark `segmenter segment` against the notebook baseline on synthetic customers.
 
-    make bench                                   # everything: about 30 minutes on 2 cores
+    make bench                                   # everything: about 2 hours on 2 cores
     python -m benchmarks --sizes 1M --skip stream,app,upload    # a quicker look
     python -m benchmarks --sizes "" --skip auto-k,compare,app,upload --stream-rows 1000000
 
 Everything: N = 100k, 1M and 10M against the baseline; `segment --k auto` and `compare` on
-1M; 100M customers streamed from a chunked Parquet file; the app's responsiveness in
-Chromium (benchmarks/app.py); and the app from an upload of the 1M file to its personas,
-beside `segment` on the same file with the app's settings. It ends with two tables: the
-comparison by size, and every target with what was measured.
+1M; 100M customers streamed from a chunked Parquet file; one machine against Spark local[2]
+on the 10M and 100M files (benchmarks/engines.py); the app's responsiveness in Chromium
+(benchmarks/app.py); and the app from an upload of the 1M file to its personas, beside
+`segment` on the same file with the app's settings. It ends with three tables: the
+comparison by size, the two engines, and every target with what was measured.
 
 For each N, one CSV of synthetic customers is made, then our CLI (`segment FILE --algorithm
 kmeans --k 4`) and the baseline (benchmarks/notebook_baseline.py) run on it alternately, each
-in a fresh child process so its peak RSS is its own (`wait4`), `--repeats` times. Times are
-medians; the speedup is baseline / ours from the same session (the machine is shared, so only
-ratios measured side by side mean much). Silhouettes of both segmentations are measured in one
-reference feature space (log1p on money and counts, standard scaling, fitted on a fixed sample)
-on the same fixed 20,000 customers.
+in a fresh child process so its peak memory is its own (benchmarks/launch.py), `--repeats`
+times. Times are medians; the speedup is baseline / ours from the same session (the machine
+is shared, so only ratios measured side by side mean much). Silhouettes of both segmentations
+are measured in one reference feature space on the same fixed 20,000 customers
+(benchmarks/reference.py).
 """
 
 from __future__ import annotations
@@ -25,48 +26,20 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
-REF_SEED = 12_345
-SILHOUETTE_SAMPLE = 20_000
-REFERENCE_FIT_ROWS = 200_000
+from benchmarks.engines import bench_engines
+from benchmarks.launch import Child, run_child
+from benchmarks.reference import labels_of, measure
+
 SIZES = {"100k": 100_000, "1M": 1_000_000, "10M": 10_000_000, "100M": 100_000_000}
-PARTS = ("auto-k", "compare", "stream", "app", "upload")  # besides the sizes; each can be skipped
-
-
-@dataclass(frozen=True)
-class Child:
-    seconds: float
-    peak_mib: float
-
-
-# A small launcher between us and the measured command. Linux carries a process's peak RSS
-# across fork and exec, so a command started straight from this (large) process would report
-# at least our own size; started from a fresh small interpreter, it reports its own.
-LAUNCH = (
-    "import os, subprocess, sys, time; t = time.perf_counter(); "
-    "p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL); "
-    "_, s, u = os.wait4(p.pid, 0); "
-    "print(os.waitstatus_to_exitcode(s), time.perf_counter() - t, u.ru_maxrss)"
-)
-
-
-def run_child(command: list[str]) -> Child:
-    """Run a command to completion in a fresh child: its wall time and its own peak RSS."""
-    done = subprocess.run(
-        [sys.executable, "-c", LAUNCH, *command], capture_output=True, text=True, check=True
-    )
-    code, seconds, kib = done.stdout.split()
-    if int(code) != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{done.stderr[-2000:]}")
-    return Child(float(seconds), int(kib) / 1024)  # Linux reports KiB
+# Besides the sizes; each can be skipped.
+PARTS = ("auto-k", "compare", "stream", "engines", "app", "upload")
 
 
 def make_customers(rows: int, directory: Path, *, suffix: str = ".csv") -> Path:
@@ -88,36 +61,6 @@ def baseline(path: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "benchmarks.notebook_baseline", str(path), str(out)]
 
 
-def reference_silhouettes(
-    path: Path, labelled: dict[str, tuple[Path, str, str]]
-) -> dict[str, float]:
-    """Silhouette of each labelling on the same 20k customers in one reference space."""
-    from sklearn.metrics import silhouette_score
-
-    from segmenter.cluster.features import build_preprocessor, feature_matrix
-    from segmenter.ingest.read import load_customers
-    from segmenter.ingest.schema import ID_COLUMN
-
-    frame = load_customers(path).frame
-    rng = np.random.default_rng(REF_SEED)
-    fit_rows = np.sort(rng.choice(frame.height, min(frame.height, REFERENCE_FIT_ROWS), False))
-    rows = np.sort(rng.choice(frame.height, min(frame.height, SILHOUETTE_SAMPLE), False))
-    reference = build_preprocessor().fit(feature_matrix(frame[fit_rows]))
-    sample = frame[rows]
-    X = reference.transform(feature_matrix(sample))
-    ids = sample.select(pl.col(ID_COLUMN).alias("id"))
-    scores = {}
-    for name, (file, id_column, label_column) in labelled.items():
-        labels = pl.read_csv(
-            file, columns=[id_column, label_column], schema_overrides={id_column: pl.String}
-        )
-        joined = ids.join(
-            labels.rename({id_column: "id", label_column: "label"}), on="id", how="left"
-        )
-        scores[name] = float(silhouette_score(X, joined["label"].to_numpy()))
-    return scores
-
-
 def bench_size(label: str, rows: int, directory: Path, repeats: int) -> dict[str, float | str]:
     path = make_customers(rows, directory)
     runs: dict[str, list[Child]] = {"ours": [], "baseline": []}
@@ -130,13 +73,14 @@ def bench_size(label: str, rows: int, directory: Path, repeats: int) -> dict[str
             runs[who].append(run_child(command(path, outs[who])))
             print(f"  {label} {who} #{repeat + 1}: {runs[who][-1].seconds:.1f} s, "
                   f"{runs[who][-1].peak_mib:,.0f} MiB", file=sys.stderr)  # fmt: skip
-    silhouettes = reference_silhouettes(
+    silhouettes = measure(
         path,
+        rows,
         {
-            "ours": (outs["ours"] / "assignments.csv", "customer_id", "segment"),
-            "baseline": (outs["baseline"] / "assignments.csv", "CUST_ID", "cluster"),
+            "ours": labels_of(outs["ours"], "customer_id", "segment"),
+            "baseline": labels_of(outs["baseline"], "CUST_ID", "cluster"),
         },
-    )
+    ).silhouettes
     ours_s = statistics.median(c.seconds for c in runs["ours"])
     base_s = statistics.median(c.seconds for c in runs["baseline"])
     return {
@@ -156,16 +100,15 @@ def print_table(rows: list[dict[str, float | str]]) -> None:
     if not rows:
         return
     columns = list(rows[0])
-    formats = {"N": "{}", "speedup": "{:.1f}x", "silhouette ratio": "{:.3f}"}
-    cells = [
-        [
-            formats.get(
-                c, "{:,.0f}" if "MiB" in c else "{:.1f}" if c.endswith(" s") else "{:.3f}"
-            ).format(row[c])
-            for c in columns
-        ]
-        for row in rows
-    ]
+    formats = {"speedup": "{:.1f}x", "silhouette ratio": "{:.3f}"}
+
+    def cell(column: str, value: float | str) -> str:
+        if isinstance(value, str):  # a name, or what stands for a figure not measured
+            return value
+        number = "{:,.0f}" if "MiB" in column else "{:.1f}" if column.endswith(" s") else "{:.3f}"
+        return formats.get(column, number).format(value)
+
+    cells = [[cell(c, row[c]) for c in columns] for row in rows]
     print("| " + " | ".join(columns) + " |")
     print("|" + "|".join("---:" for _ in columns) + "|")
     for line in cells:
@@ -222,6 +165,18 @@ def bench_app(repeats: int) -> dict[str, float]:
         field: statistics.median(getattr(t, field) for t in times)
         for field in ("first_paint_to_personas", "k_change_fresh", "k_change_cached")
     }
+
+
+def bench_engine_size(
+    label: str, directory: Path, args: argparse.Namespace
+) -> list[dict[str, float | str]]:
+    """One machine and Spark on the size's file: the 100M Parquet file (streamed on one
+    machine) as the stream part makes it, else the CSV the size comparison uses."""
+    rows, stream = SIZES[label], label == "100M"
+    path = make_customers(rows, directory, suffix=".parquet" if stream else ".csv")
+    out = directory / f"engines_{rows}"
+    return bench_engines(label, path, rows, out, stream=stream, repeats=args.engine_repeats,
+                         spark_conf=args.spark_conf, timeout=args.engine_timeout)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -331,6 +286,19 @@ def main() -> None:
         "--skip", default="", help=f"comma-separated parts to leave out: {', '.join(PARTS)}"
     )
     parser.add_argument("--stream-rows", type=int, default=SIZES["100M"])
+    parser.add_argument(
+        "--engine-sizes", default="10M,100M",
+        help="sizes for one machine against Spark; 100M streams from Parquet on one machine",
+    )  # fmt: skip
+    parser.add_argument("--engine-repeats", type=int, default=1)
+    parser.add_argument(
+        "--engine-timeout", type=float, default=1800.0,
+        help="seconds after which a run of the engine comparison is stopped and reported so",
+    )  # fmt: skip
+    parser.add_argument(
+        "--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+        help="a Spark setting for the engine comparison (repeatable)",
+    )  # fmt: skip
     args = parser.parse_args()
     # The command line records every run: the benchmark's go to a throwaway workspace, never
     # the user's own (its timings include recording, as a user's do).
@@ -342,6 +310,9 @@ def main() -> None:
         parser.error(f"unknown size(s) {unknown}; use 100k, 1M, 10M (100M is the stream part)")
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    engine_sizes = [s.strip() for s in args.engine_sizes.split(",") if s.strip()]
+    if set(engine_sizes) - set(SIZES):
+        parser.error(f"unknown engine size(s) {engine_sizes}; use {', '.join(SIZES)}")
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if skip - set(PARTS):
         parser.error(f"unknown part(s) {sorted(skip - set(PARTS))}; parts: {', '.join(PARTS)}")
@@ -356,6 +327,11 @@ def main() -> None:
             if "stream" not in skip
             else None
         )
+        engines = (
+            [row for size in engine_sizes for row in bench_engine_size(size, directory, args)]
+            if "engines" not in skip
+            else []
+        )
         app = bench_app(args.repeats) if "app" not in skip else None
         upload = bench_upload(directory, args.repeats) if "upload" not in skip else None
     if by_size:
@@ -364,6 +340,13 @@ def main() -> None:
             f"{args.repeats}, {os.cpu_count()} cores\n"
         )
         print_table(list(by_size.values()))
+        print()
+    if engines:
+        print(
+            "One machine against Spark local[2], `segment --algorithm kmeans --k 4 --seed 0`: "
+            f"median of {args.engine_repeats}, peak of the whole process tree\n"
+        )
+        print_table(engines)
         print()
     measured = targets(by_size, auto_k, compare, stream, app, upload)
     if measured:
