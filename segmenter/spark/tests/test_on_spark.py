@@ -385,12 +385,9 @@ class Book:
 
 
 def _book(path: Path, out: Path) -> Book:
-    frame = load_customers(path).frame.sort(ID_COLUMN)
-    found = pl.read_parquet(out / "assignments" / "**" / "*.parquet", hive_partitioning=True)
-    segments = found.select("customer_id", pl.col("segment").cast(pl.Int64)).sort("customer_id")
-    assert segments.get_column("customer_id").to_list() == frame.get_column(ID_COLUMN).to_list()
+    frame, labels = _labelled(path, out)
     profile = RunProfile.model_validate_json((out / "profiles.json").read_text())
-    return Book(frame, profile, segments.get_column("segment").to_numpy())
+    return Book(frame, profile, labels)
 
 
 @pytest.fixture(scope="module")
