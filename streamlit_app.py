@@ -79,7 +79,7 @@ with st.sidebar:
     seed = int(
         st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="seed")
     )
-    recorded = {run.id: run for run in state.recorded_runs()}
+    recorded = {run.id: run for run in state.refreshable_runs()}
     previous = (
         st.selectbox(
             "Keep the segment ids of",

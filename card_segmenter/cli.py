@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # imported where used: start-up stays quick (test_cli_startup
     from segmenter.pipeline import Segmentation
     from segmenter.refresh.run import PreviousRun, Refresh
     from segmenter.spark.commands import SparkCommand
+    from segmenter.spark.run import SparkRun
     from segmenter.streaming import StreamedRun
     from segmenter.workspace import RunSummary
 
@@ -192,6 +193,32 @@ def _record_streamed(
     )
 
 
+def _record_spark(engine: Engine, run: SparkRun, source: str, settings: dict[str, Any]) -> str:
+    """Record a Spark run from its folder, without its assignments; what to say. A book that
+    is not a file or folder here (a catalog table, a cluster's URI) is not recorded: the
+    workspace keeps the sha256 of the book a run read."""
+    import getpass
+
+    from segmenter.workspace import new_run_from_dir, path_sha256, record_run, shown_url
+
+    book = Path(source)
+    if not book.exists():
+        return (
+            f"not recorded in the workspace: {source} is not a file or folder on this machine, "
+            "and the workspace records a run with the sha256 of the book it read"
+        )
+    record = new_run_from_dir(
+        run.out_dir, source_name=source, source_sha256=path_sha256(book),
+        rows_read=run.report.rows_read, rows_kept=run.report.rows_kept, settings=settings,
+        engine="spark",
+    )  # fmt: skip
+    run_id = record_run(engine, record, actor=getpass.getuser())
+    return (
+        f"recorded as run {run_id} in {shown_url(engine.url)} (without its assignments: they "
+        "are not kept for Spark runs)"
+    )
+
+
 def _previous(engine: Engine, previous: str, out: Path) -> PreviousRun:
     """--previous: a run of the workspace (its id, or "latest"), else last month's folder."""
     from segmenter.refresh.run import LATEST, read_previous, recorded_previous
@@ -280,9 +307,12 @@ def _segment_on_spark(
         raise InputError("--stream and --previous work on one machine, not with --engine spark")
     n_segments = parse_k(k)
     _check_seed(seed)
+    workspace = _workspace()  # an unreachable database is refused before the long part
+    source = as_source(file)
+    settings = {"algorithm": algorithm, "k": k, "seed": seed, "columns": columns or {}}
     lines = segment_command(
-        as_source(file), out, algorithm=algorithm, k=n_segments, seed=seed, columns=columns,
-        csv=csv, command=command,
+        source, out, algorithm=algorithm, k=n_segments, seed=seed, columns=columns, csv=csv,
+        command=command, record=lambda run: _record_spark(workspace, run, source, settings),
     )  # fmt: skip
     for line in lines:
         typer.echo(line)
@@ -715,20 +745,12 @@ def brief(
     if done.draft:
         typer.echo(done.draft)
     typer.echo(f"wrote {out}, {out.parent / 'brief.json'} and {out.parent / 'audiences'}")
-    typer.echo(_record_brief(workspace, found, done, out) if found else _not_recorded(run_dir))
+    typer.echo(_record_brief(workspace, found, done, out) if found else NOT_RECORDED)
 
 
 NOT_RECORDED = (
     "not recorded in the workspace: its run is not there (segment the file again to record the run)"
 )
-
-
-def _not_recorded(run_dir: Path) -> str:
-    """Why an export was not recorded: its run is not in the workspace, or cannot be yet."""
-    from segmenter.spark.commands import NOT_RECORDED as SPARK_NOT_RECORDED
-    from segmenter.spark.model import MANIFEST_FILE
-
-    return SPARK_NOT_RECORDED if (run_dir / MANIFEST_FILE).is_file() else NOT_RECORDED
 
 
 def _recorded_run(engine: Engine, run_dir: Path) -> RunSummary | None:
@@ -804,7 +826,7 @@ def _pack(
         typer.echo(pack.draft)
     typer.echo(f"wrote {out} and {audience_path(out)}")
     if found is None:
-        typer.echo(_not_recorded(run_dir))
+        typer.echo(NOT_RECORDED)
         return
     record_export(
         workspace, found.id, pack, kind=f"pack{out.suffix.lower()}", file_name=out.name,

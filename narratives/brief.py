@@ -36,6 +36,7 @@ from segmenter.explain.vocabulary import default_vocabulary
 from segmenter.files import write_all
 from segmenter.ingest.quality import CarriedColumns
 from segmenter.results import RunProfile
+from segmenter.workspace.runs import SPARK_MANIFEST, SPARK_MODEL_DIR, path_sha256, spark_archive
 
 __all__ = [
     "BRIEF_TEMPLATES",
@@ -58,7 +59,7 @@ class Audit(BaseModel):
 
     profiles_sha256: str
     assignments_sha256: str
-    segmentation_model_sha256: str | None  # model.skops of the run, when present
+    segmentation_model_sha256: str | None  # model.skops, or a Spark run's `spark_archive`
     templates_sha256: str
     shelf_sha256: str
     vocabulary_sha256: str = ""  # segmenter/vocabulary.toml: names, titles, needs, channels
@@ -130,17 +131,16 @@ def render_brief(brief: Brief, *, suffix: str) -> str:
 
 
 def _sha256(path: Path) -> str | None:
-    """A file's sha256; a folder's (a Spark run's assignments/ or model) over each file's
-    path and bytes, in order; None when there is neither."""
-    if path.is_file():
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    if not path.is_dir():
-        return None
-    digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(file.relative_to(path).as_posix().encode("utf-8") + b"\0")
-        digest.update(hashlib.sha256(file.read_bytes()).digest())
-    return digest.hexdigest()
+    """A file's or folder's sha256 (`path_sha256`); None when there is neither."""
+    return path_sha256(path) if path.exists() else None
+
+
+def _model_sha256(run_dir: Path) -> str | None:
+    """model.skops's sha256; a Spark run's, of its pipeline and manifest as the workspace keeps
+    them (`spark_archive`); None when there is neither."""
+    if (run_dir / SPARK_MANIFEST).is_file() and (run_dir / SPARK_MODEL_DIR).is_dir():
+        return hashlib.sha256(spark_archive(run_dir)).hexdigest()
+    return _sha256(run_dir / "model.skops")
 
 
 def read_run(path: Path) -> RunProfile:
@@ -177,8 +177,7 @@ def run_audit(
     return Audit(
         profiles_sha256=_sha256(run_dir / "profiles.json") or "",
         assignments_sha256=_sha256(assignments_path(run_dir)) or "",
-        segmentation_model_sha256=_sha256(run_dir / "model.skops")
-        or _sha256(run_dir / "spark_model"),  # a Spark run's pipeline (segmenter.spark.model)
+        segmentation_model_sha256=_model_sha256(run_dir),
         templates_sha256=templates_hash(),
         shelf_sha256=shelf.sha256,
         vocabulary_sha256=default_vocabulary().sha256,

@@ -124,7 +124,7 @@ def review_hint(run_id: int | None) -> str:
     if run_id is None:
         return (
             "Only a run recorded in the workspace can be reviewed: `segmenter segment` and the "
-            "app record the runs they make (Spark runs are not recorded yet)."
+            "app record the runs they make."
         )
     return f"Review them with `segmenter review {run_id}` or on the app's Review page."
 

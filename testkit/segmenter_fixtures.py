@@ -7,12 +7,16 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from segmenter.ingest.schema import FEATURE_COLUMNS, FREQUENCY_COLUMNS, ID_COLUMN
 from testkit.paths import REPO
+
+if TYPE_CHECKING:
+    from segmenter.pipeline import Segmentation
 
 
 def run_python(
@@ -101,3 +105,20 @@ def toy_frame(
 def toy_groups(sizes: tuple[int, ...] = (60, 40, 20)) -> np.ndarray:
     """The true group of every row of `toy_frame(sizes)`."""
     return np.repeat(np.arange(len(sizes)), sizes)
+
+
+def spark_run_dir(folder: Path, segmentation: Segmentation) -> Path:
+    """A Spark run's folder as `segment --engine spark` leaves it: profiles.json, the manifest
+    and Spark's pipeline folder (files as Spark's writer names them), assignments beside."""
+    from segmenter.pipeline import write_segmentation
+
+    write_segmentation(segmentation, folder)
+    (folder / "model.skops").unlink()
+    (folder / "spark_model.json").write_text('{"engine": "spark", "k": 3}\n')
+    stages = folder / "spark_model" / "stages" / "0_KMeans" / "data"
+    stages.mkdir(parents=True)
+    (folder / "spark_model" / "metadata").mkdir()
+    (folder / "spark_model" / "metadata" / "part-00000").write_text('{"class": "Pipeline"}\n')
+    (stages / "part-00000.parquet").write_bytes(b"PAR1" + bytes(range(256)) * 4 + b"PAR1")
+    (stages / ".part-00000.parquet.crc").write_bytes(b"crc\x00\x01")
+    return folder

@@ -269,16 +269,24 @@ def workspace() -> Engine | str:
         return str(error)
 
 
-def recorded_runs(limit: int = 50) -> list[RunSummary]:
-    """The runs recorded in the workspace, newest first; none without a workspace."""
+def refreshable_runs(limit: int = 50) -> list[RunSummary]:
+    """The runs recorded in the workspace whose ids a run on screen can keep, newest first:
+    those fitted on one machine (a Spark run's model is applied by Spark); none without a
+    workspace."""
     engine = workspace()
-    return [] if isinstance(engine, str) else list_runs(engine, limit=limit)
+    runs = [] if isinstance(engine, str) else list_runs(engine, limit=limit)
+    return [run for run in runs if run.engine == "local"]
+
+
+def run_method(run: RunSummary) -> str:
+    """ "kmeans k=4", "kmeans k=4 on Spark": how a recorded run was fitted."""
+    return f"{run.algorithm} k={run.k}" + (" on Spark" if run.engine == "spark" else "")
 
 
 def run_label(run: RunSummary) -> str:
     """ "Run 3: november.csv, kmeans k=4, 2026-11-30" (plain text: a select box's option)."""
-    name = Path(run.source_name).name
-    return f"Run {run.id}: {name}, {run.algorithm} k={run.k}, {run.created_at:%Y-%m-%d}"
+    name = Path(run.source_name.rstrip("/")).name  # a Spark run's book may be a folder
+    return f"Run {run.id}: {name}, {run_method(run)}, {run.created_at:%Y-%m-%d}"
 
 
 class Reviewed(NamedTuple):

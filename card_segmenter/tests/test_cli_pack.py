@@ -34,7 +34,7 @@ def test_the_program_writes_a_pdf_pack_and_its_audience(tmp_path: Path, run_dir:
         "Narratives: rule-based\nDRAFT: not approved. 4 of 4 personas and product suggestions "
         "are not approved: do not use this text with customers until they are. Only a run "
         "recorded in the workspace can be reviewed: `segmenter segment` and the app record the "
-        "runs they make (Spark runs are not recorded yet).\n"
+        "runs they make.\n"
         f"wrote {out} and {audience}\n"
         "not recorded in the workspace: its run is not there (segment the file again to record "
         "the run)\n"

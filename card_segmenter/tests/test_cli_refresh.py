@@ -94,6 +94,11 @@ def test_a_refresh_on_a_reshuffled_copy_maps_every_segment_to_itself(
     [
         ("missing", "error: --previous {p}: no such run folder"),
         ("empty", "error: --previous {p}: no model.skops; is it a run folder?"),
+        (
+            "spark",
+            "error: --previous {p}: a run fitted on Spark, and a refresh is made on one machine "
+            "against a model fitted there; refresh against a run segmented without --engine spark",
+        ),
     ],
 )
 def test_a_previous_run_that_cannot_be_read_is_one_line(
@@ -104,13 +109,15 @@ def test_a_previous_run_that_cannot_be_read_is_one_line(
     said: str,
 ) -> None:
     folder = tmp_path / previous
-    if previous == "empty":
+    if previous != "missing":
         folder.mkdir()
+    if previous == "spark":  # what `segment --engine spark` writes beside its pipeline
+        (folder / "spark_model.json").write_text("{}")
     code = _run("segment", real_data_path, "--out", tmp_path / "out", "--previous", folder)
     err = capsys.readouterr().err
     assert code == 2
     assert err == said.format(p=folder) + (
-        "\n" if previous == "empty" else " (one `segmenter segment` wrote)\n"
+        "\n" if previous != "missing" else " (one `segmenter segment` wrote)\n"
     )
     assert not (tmp_path / "out").exists()  # refused before any work
 

@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from segmenter.ingest.report import DataQualityReport
+from segmenter.pipeline import run_segmentation
 from segmenter.spark.model import SparkManifest
+from segmenter.spark.run import SparkRun
+from segmenter.workspace import get_run, list_runs, path_sha256, shown_url
 from testkit.paths import SAMPLE
-from testkit.segmenter_fixtures import cli_code
+from testkit.segmenter_fixtures import cli_code, spark_run_dir, toy_frame
 
 # What a two-segment Spark run's spark_model.json holds.
 MANIFEST = SparkManifest(algorithm="kmeans", k=2, seed=0, label_map={0: 0, 1: 1},
@@ -163,3 +167,52 @@ def test_score_on_spark_refuses_a_manifest_it_cannot_read(
                    "--engine", "spark")  # fmt: skip
     manifest = tmp_path / "spark_model.json"
     assert err == f"error: {manifest}: not a Spark model manifest this version reads\n"
+
+
+def _written_spark_run(out: Path) -> SparkRun:
+    """What `segment_on_spark` returns for a run of 120 toy customers written to `out` (a
+    folder as Spark's writer leaves it, built without a JVM)."""
+    segmentation = run_segmentation(toy_frame(), k=3, seed=0, n_bootstraps=2)
+    spark_run_dir(out, segmentation)
+    report = DataQualityReport(
+        source="book", format="parquet", rows_read=121, rows_kept=120, column_mapping={},
+        ignored_columns=[], ids_generated=False, missing={}, findings=[], dropped=[],
+    )  # fmt: skip
+    return SparkRun(segmentation.profile, report, out, ["assignments/", "profiles.json"])
+
+
+def test_a_spark_run_is_recorded_with_its_book_folder_s_sha256(
+    tmp_path: Path, workspace_folder: Path
+) -> None:
+    from card_segmenter.cli import _record_spark, _workspace
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "part-0.parquet").write_bytes(b"PAR1 rows PAR1")
+    run = _written_spark_run(tmp_path / "run")
+    engine = _workspace()
+    said = _record_spark(engine, run, str(book), {"algorithm": "kmeans", "k": "3", "seed": 0})
+    assert said == (
+        f"recorded as run 1 in {shown_url(engine.url)} (without its assignments: they are not "
+        "kept for Spark runs)"
+    )
+    record = get_run(engine, 1)
+    assert (record.engine, record.source_name, record.source_sha256) == (
+        "spark", str(book), path_sha256(book),
+    )  # fmt: skip
+    assert (record.rows_read, record.rows_kept) == (121, 120)
+
+
+@pytest.mark.parametrize("source", ["lake.cards", "s3a://bank/cards/"])
+def test_a_spark_run_of_a_book_not_on_this_machine_is_not_recorded(
+    tmp_path: Path, workspace_folder: Path, source: str
+) -> None:
+    from card_segmenter.cli import _record_spark, _workspace
+
+    engine = _workspace()
+    said = _record_spark(engine, _written_spark_run(tmp_path / "run"), source, {})
+    assert said == (
+        f"not recorded in the workspace: {source} is not a file or folder on this machine, and "
+        "the workspace records a run with the sha256 of the book it read"
+    )
+    assert list_runs(engine) == []

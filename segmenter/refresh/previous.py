@@ -22,6 +22,7 @@ from segmenter.files import restore_text
 from segmenter.model.fitted import SegmentModel, load_model
 from segmenter.refresh.drift import BOOK_FILE, BookReference
 from segmenter.results import RunProfile
+from segmenter.spark.model import MANIFEST_FILE as SPARK_MANIFEST
 from segmenter.workspace import RunRecord, UnknownRecord, get_run, latest_document, latest_run
 
 __all__ = [
@@ -39,6 +40,10 @@ REFRESH_DOCUMENT = "refresh.json"  # the kind of a refresh recorded with its run
 LATEST = "latest"  # --previous latest: the run recorded last
 NOISE = -1
 _MAX_ID = 2**63 - 1  # SQL's integers: a larger id is no run's
+ONE_MACHINE = (
+    ", and a refresh is made on one machine against a model fitted there; refresh against a "
+    "run segmented without --engine spark"
+)
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
@@ -59,6 +64,8 @@ def read_previous(folder: Path) -> PreviousRun:
     """Last month's run from its folder; an InputError naming what is missing or damaged."""
     if not folder.is_dir():
         raise InputError(f"--previous {folder}: no such run folder (one `segmenter segment` wrote)")
+    if (folder / SPARK_MANIFEST).is_file():
+        raise InputError(f"--previous {folder}: a run fitted on Spark{ONE_MACHINE}")
     for name in ("model.skops", "assignments.csv", "profiles.json"):
         if not (folder / name).is_file():
             raise InputError(f"--previous {folder}: no {name}; is it a run folder?")
@@ -105,9 +112,11 @@ def previous_from_record(
     record: RunRecord, *, report_highest: int | None = None, asked: str | None = None
 ) -> PreviousRun:
     """A recorded run as last month's run; `report_highest` is the highest segment id its own
-    refresh report names, when it is a refresh. An InputError when it kept no book or no
-    assignments (`asked`: the --previous value, for the message)."""
+    refresh report names, when it is a refresh. An InputError when it was fitted on Spark or
+    kept no book or no assignments (`asked`: the --previous value, for the message)."""
     said = f"--previous {asked if asked is not None else record.id}: run {record.id}"
+    if record.engine == "spark":
+        raise InputError(f"{said} was fitted on Spark{ONE_MACHINE}")
     if record.book_json is None:
         raise InputError(
             f"{said} was recorded before runs kept their {BOOK_FILE}, so drift cannot be "

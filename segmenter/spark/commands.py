@@ -6,9 +6,10 @@ have before any session starts, then runs in the session `segmenter.spark.sessio
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from segmenter.errors import InputError
 from segmenter.progress import Progress, quiet
@@ -16,9 +17,10 @@ from segmenter.spark.algorithms import get_spark_algorithm
 from segmenter.spark.read import book_format
 from segmenter.spark.session import require_spark, spark_options, spark_session
 
-__all__ = ["NOT_RECORDED", "SparkCommand", "compare_command", "score_command", "segment_command"]
+if TYPE_CHECKING:
+    from segmenter.spark.run import SparkRun
 
-NOT_RECORDED = "not recorded in the workspace: Spark runs are not recorded yet"
+__all__ = ["SparkCommand", "compare_command", "score_command", "segment_command"]
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,10 @@ def segment_command(
     columns: Mapping[str, str] | None,
     csv: bool,
     command: SparkCommand,
+    record: Callable[[SparkRun], str],
 ) -> list[str]:
-    """Segment on Spark and write `out`; the lines `segmenter segment` prints."""
+    """Segment on Spark and write `out`, then `record` the run (what it returns is said of the
+    workspace); the lines `segmenter segment` prints."""
     from segmenter.explain.summary import run_summary
     from segmenter.explain.verdict import profile_verdict
 
@@ -70,7 +74,7 @@ def segment_command(
     verdict = profile_verdict(run.profile)
     lines.append(f"Confidence in this segmentation: {verdict.level}. {verdict.sentence}")
     files = run.files
-    lines.append(f"wrote {', '.join(files[:-1])} and {files[-1]} to {out}; {NOT_RECORDED}")
+    lines.append(f"wrote {', '.join(files[:-1])} and {files[-1]} to {out}; {record(run)}")
     return lines
 
 

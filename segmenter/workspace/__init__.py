@@ -57,6 +57,7 @@ from segmenter.workspace.runs import (
     file_sha256,
     new_run,
     new_run_from_dir,
+    path_sha256,
 )
 from segmenter.workspace.store import (
     get_run,
@@ -102,6 +103,7 @@ __all__ = [
     "new_run",
     "new_run_from_dir",
     "open_workspace",
+    "path_sha256",
     "record_action",
     "record_document",
     "record_run",

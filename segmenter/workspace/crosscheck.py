@@ -34,6 +34,8 @@ WORDS = {
     "book_sha256": "book.json",
     "previous_run_id": "previous run",
 }
+# What an entry recorded before a key was added to `run_details` stood for.
+BEFORE = {"engine": "local"}  # every run was fitted on one machine before Spark runs were kept
 PLURAL = {"rows_read", "rows_kept", "settings", "assignments_sha256"}
 
 
@@ -57,6 +59,7 @@ def run_details(row: Run) -> dict[str, Any]:
         "assignments_sha256": sha256_hex(row.assignments) if row.assignments else None,
         "book_sha256": sha256_hex(row.book.encode("utf-8")) if row.book is not None else None,
         "previous_run_id": row.previous_run_id,
+        "engine": row.engine,
     }
 
 
@@ -123,7 +126,7 @@ def _run_problem(session: Session, row: Run, entry: _Entry) -> str | None:
     if row.profiles_sha256 != profiles_sha256 or row.model_sha256 != sha256_hex(row.model):
         return "the sha256 it keeps of its profiles or model is not theirs"
     for key, value in run_details(row).items():
-        if entry.details.get(key) != value:  # a key the entry lacks was not recorded: None
+        if entry.details.get(key, BEFORE.get(key)) != value:  # otherwise not recorded: None
             verb = "differ from those" if key in PLURAL else "differs from the one"
             return f"its {WORDS.get(key, key)} {verb} recorded"
     if (report := entry.details.get("report")) is not None:

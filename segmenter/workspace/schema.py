@@ -85,11 +85,13 @@ class Run(Base):
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
     profiles: Mapped[str] = mapped_column(Text)  # profiles.json, byte for byte as written
     profiles_sha256: Mapped[str] = mapped_column(SHA256, index=True)  # = a brief's audit
-    model: Mapped[bytes] = mapped_column(LargeBinary)  # model.skops, byte for byte
+    model: Mapped[bytes] = mapped_column(LargeBinary)  # model.skops, or Spark's: see engine
     model_sha256: Mapped[str] = mapped_column(SHA256)
     assignments: Mapped[bytes | None] = mapped_column(LargeBinary)  # Parquet; None: not kept
     book: Mapped[str | None] = mapped_column(Text)  # book.json as written; None before 0003
     previous_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    # "local": `model` is model.skops; "spark": a zip of spark_model.json and spark_model/
+    engine: Mapped[str] = mapped_column(String(16), server_default="local")
 
 
 class RunDocument(Base):

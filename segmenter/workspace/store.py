@@ -22,7 +22,7 @@ __all__ = ["get_run", "latest_run", "list_runs", "record_run", "run_for_profiles
 SUMMARY = (
     Run.id, Run.created_at, Run.kind, Run.status, Run.source_name, Run.source_sha256,
     Run.rows_read, Run.rows_kept, Run.algorithm, Run.k, Run.seed, Run.profiles_sha256,
-    Run.model_sha256, Run.previous_run_id,
+    Run.model_sha256, Run.previous_run_id, Run.engine,
 )  # fmt: skip
 
 
@@ -88,6 +88,7 @@ def _run_row(run: NewRun, previous_run_id: int | None, clock: Clock) -> Run:
         assignments=run.assignments,
         book=run.book,
         previous_run_id=previous_run_id,
+        engine=run.engine,
     )
 
 

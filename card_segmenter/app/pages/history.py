@@ -75,7 +75,7 @@ table = pl.DataFrame(
         "Run": [r.id for r in runs],
         "When (UTC)": [r.created_at.strftime("%Y-%m-%d %H:%M") for r in runs],
         "File": [r.source_name for r in runs],
-        "Method": [f"{r.algorithm}, k={r.k}" for r in runs],
+        "Method": [state.run_method(r) for r in runs],
         "Customers": [f"{r.rows_kept:,}" for r in runs],
         "Refresh of": [f"run {r.previous_run_id}" if r.previous_run_id else "" for r in runs],
     }

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from testkit.paths import APP
+from testkit.segmenter_fixtures import cli_code, spark_run_dir, toy_frame
 
 REVIEW = "card_segmenter/app/pages/review.py"
 
@@ -93,3 +94,37 @@ def test_without_a_workspace_the_page_says_why(monkeypatch: pytest.MonkeyPatch) 
     export = page("card_segmenter/app/pages/export.py", at)  # the rest works, as drafts
     assert not export.exception
     assert [w for w in _shown(export.warning) if "DRAFT: not approved" in w]
+
+
+def test_a_spark_run_s_brief_is_reviewed_as_any_run_s(
+    workspace_folder: Path, tmp_path: Path
+) -> None:
+    from segmenter.pipeline import run_segmentation
+    from segmenter.workspace import (
+        database_url_from_env,
+        new_run_from_dir,
+        open_workspace,
+        record_run,
+    )
+
+    folder = spark_run_dir(tmp_path / "spark", run_segmentation(toy_frame(), k=3, seed=0))
+    engine = open_workspace(database_url_from_env())
+    recorded = new_run_from_dir(
+        folder, source_name="lake/cards", source_sha256="ef" * 32, rows_read=120,
+        rows_kept=120, settings={}, engine="spark",
+    )  # fmt: skip
+    assert record_run(engine, recorded, actor="analyst") == 1
+    engine.dispose()
+    assert cli_code("brief", folder, "--out", tmp_path / "brief.md", "--offline") == 0
+
+    at = page(REVIEW)
+    assert not at.exception
+    choice = at.selectbox(key="review_run_choice")
+    assert choice.value == 1
+    assert choice.options[0].startswith("Run 1: cards, kmeans k=3 on Spark, ")
+    at.text_input(key="reviewer").input("Ana Ruiz").run()
+    first = _items(at)[0]
+    at.button(key=first).click().run()
+    assert not at.exception
+    (done,) = _shown(at.success)
+    assert done.endswith("approved by Ana Ruiz.")

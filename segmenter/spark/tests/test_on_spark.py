@@ -8,7 +8,10 @@ Polars, within what the run says of itself (medians approximate, the rest exact)
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,12 +30,22 @@ from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN
 from segmenter.model.fitted import assignment_confidence
 from segmenter.pipeline import run_segmentation
 from segmenter.results import RunProfile
-from segmenter.spark.commands import NOT_RECORDED
 from segmenter.spark.profiles import MEDIAN_ACCURACY
 from segmenter.spark.read import read_book
 from segmenter.spark.run import SparkRun
 from segmenter.spark.validate import validate_book
 from segmenter.synthetic.generate import write_customers
+from segmenter.workspace import (
+    database_url_from_env,
+    file_sha256,
+    get_run,
+    list_review_items,
+    list_runs,
+    open_workspace,
+    shown_url,
+    sqlite_url,
+    verify,
+)
 from testkit.segmenter_fixtures import cli_code
 
 if TYPE_CHECKING:
@@ -260,28 +273,38 @@ def test_agrees_with_scikit_learn_kmeans_on_the_same_data_and_seed(
     assert ari >= MIN_ARI_WITH_SCIKIT_LEARN
 
 
+@dataclass(frozen=True)
+class CliRun:
+    """A run made by the command line: its folder, what it printed, its workspace folder."""
+
+    out: Path
+    printed: list[str]
+    workspace: Path
+
+
 @pytest.fixture(scope="module")
-def csv_run(
-    kmeans_run: SparkRun, book: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, list[str]]:
+def csv_run(kmeans_run: SparkRun, book: Path, tmp_path_factory: pytest.TempPathFactory) -> CliRun:
     """The K-Means run again from the command line (same book and seed), its assignments as
-    one CSV: the run folder and what the command printed."""
+    one CSV, recorded in a workspace of its own."""
     out = tmp_path_factory.mktemp("kmeans-csv-run")
+    workspace = tmp_path_factory.mktemp("workspace")
     with pytest.MonkeyPatch.context() as patch:
         printed: list[str] = []
         patch.setattr(  # what the command prints on stdout; its progress on stderr is left out
             "typer.echo", lambda message="", err=False, **_: err or printed.append(str(message))
         )
+        patch.setenv("SEGMENTER_WORKSPACE", str(workspace))
+        patch.delenv("SEGMENTER_DATABASE_URL", raising=False)
         code = cli_code("segment", book, "--out", out, "--engine", "spark", "--k", "4",
                         "--seed", "0", "--assignments-csv")  # fmt: skip
     assert code == 0
-    return out, printed
+    return CliRun(out, printed, workspace)
 
 
 def test_the_same_seed_gives_the_same_segments_and_files(
-    kmeans_run: SparkRun, csv_run: tuple[Path, list[str]]
+    kmeans_run: SparkRun, csv_run: CliRun
 ) -> None:
-    out, printed = csv_run
+    out, printed = csv_run.out, csv_run.printed
     again = RunProfile.model_validate_json((out / "profiles.json").read_text())
     assert again == kmeans_run.profile  # ids, names, sizes, every figure
     written = pl.read_csv(out / "assignments.csv", schema_overrides={"customer_id": pl.String})
@@ -289,28 +312,55 @@ def test_the_same_seed_gives_the_same_segments_and_files(
     assert_frame_equal(written.sort("customer_id"), _assignments(kmeans_run.out_dir))
     headline = "K-Means: 4 segments of 8,950 customers (k set by hand), seed 0"
     assert any(line.startswith(headline) for line in printed)
+    database = shown_url(sqlite_url(csv_run.workspace))
     assert printed[-1] == (
         f"wrote assignments.csv, profiles.json, spark_model/ and spark_model.json to {out}; "
-        "not recorded in the workspace: Spark runs are not recorded yet"
+        f"recorded as run 1 in {database} (without its assignments: they are not kept for "
+        "Spark runs)"
     )
 
 
-def test_brief_writes_personas_from_a_spark_run(
+def test_a_spark_run_is_recorded_whole_and_briefed_for_review(
     kmeans_run: SparkRun,
-    csv_run: tuple[Path, list[str]],
+    csv_run: CliRun,
+    book: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # From the Parquet folder (the default) and from assignments.csv: the same brief's audiences.
+    monkeypatch.setenv("SEGMENTER_WORKSPACE", str(csv_run.workspace))
+    monkeypatch.delenv("SEGMENTER_DATABASE_URL", raising=False)
+    engine = open_workspace(database_url_from_env())
+    (run,) = list_runs(engine)
+    record = get_run(engine, run.id)
+    assert (record.engine, record.source_sha256) == ("spark", file_sha256(book))
+    assert (record.rows_read, record.rows_kept) == (BOOK_ROWS, BOOK_ROWS)
+    assert record.assignments() is None  # they stay in the run's folder
+    assert record.profiles.encode() == (csv_run.out / "profiles.json").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(record.model_bytes)) as archive:
+        packed = {name: archive.read(name) for name in archive.namelist()}
+    pipeline = [csv_run.out / "spark_model.json", *(csv_run.out / "spark_model").rglob("*")]
+    assert packed == {  # Spark's own writer's files, byte for byte: the pipeline restores
+        p.relative_to(csv_run.out).as_posix(): p.read_bytes() for p in pipeline if p.is_file()
+    }
+    # brief finds the run by its profiles, from either form of assignments (the Parquet
+    # folder's run has the same profiles.json), and records its words for review.
     audiences = {}
-    for name, run_dir in (("parquet", kmeans_run.out_dir), ("csv", csv_run[0])):
+    for name, run_dir in (("parquet", kmeans_run.out_dir), ("csv", csv_run.out)):
         out = tmp_path / name / "brief.md"
         capsys.readouterr()
         assert cli_code("brief", run_dir, "--out", out, "--offline") == 0
-        # Not "segment the file again": that records a one-machine run, not this one.
-        assert capsys.readouterr().out.splitlines()[-1] == NOT_RECORDED
+        said = capsys.readouterr().out.splitlines()[-1]
+        assert re.fullmatch(
+            rf"recorded with run {run.id}: \d+ personas and product suggestions, 0 approved "
+            rf"\(`segmenter review {run.id}`\)",
+            said,
+        )
         text = out.read_text()
-        assert "(Spark runs are not recorded yet)" in text  # the DRAFT line's hint
+        assert f"Review them with `segmenter review {run.id}`" in text  # the DRAFT line's hint
+        if run_dir == csv_run.out:  # the recorded run's folder: one model, one hash
+            audit = json.loads((out.parent / "brief.json").read_text())["audit"]
+            assert audit["segmentation_model_sha256"] == record.model_sha256
         assert "rule-based" in text
         for segment in kmeans_run.profile.segments:
             assert segment.name in text
@@ -320,6 +370,11 @@ def test_brief_writes_personas_from_a_spark_run(
         }
     assert audiences["parquet"] == audiences["csv"]
     assert len(audiences["parquet"]) == len(kmeans_run.profile.segments)
+    items = list_review_items(engine, run.id)
+    assert {i.segment_id for i in items} == {s.id for s in kmeans_run.profile.segments}
+    assert {i.state for i in items} == {"draft"}
+    assert verify(engine).ok
+    engine.dispose()
 
 
 def test_score_gives_the_run_s_customers_their_segments(

@@ -174,6 +174,11 @@ def test_an_unknown_action_is_refused(workspace: Engine, clock: Clock) -> None:
             "its assignments differ from those recorded",
             id="its assignments",
         ),
+        pytest.param(
+            "UPDATE runs SET engine = 'spark' WHERE id = 2",
+            "its engine differs from the one recorded",
+            id="its engine",
+        ),
     ],
 )
 def test_verify_names_a_run_altered_after_it_was_recorded(

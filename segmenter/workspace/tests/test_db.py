@@ -42,15 +42,18 @@ Clock = Callable[[], datetime]
 
 
 def record_as_before_0003(engine: Engine, run: NewRun, clock: Clock) -> int:
-    """Record a run as a version before 0003 did: without the runs' book column."""
+    """Record a run as a version before 0003 did: without the runs' book and engine columns,
+    and an audit entry without the engine."""
     row = _run_row(run, None, clock)
     with Session(engine) as session, session.begin():
         values = {c.key: getattr(row, c.key) for c in Run.__table__.columns}
-        del values["id"], values["book"]
+        del values["id"], values["book"], values["engine"]
         run_id = session.execute(insert(Run).values(values).returning(Run.id)).scalar_one()
         row.id, row.book = run_id, None
+        details = run_details(row)
+        del details["engine"]
         append(
-            session, action="run", run_id=run_id, actor="analyst", details=run_details(row),
+            session, action="run", run_id=run_id, actor="analyst", details=details,
             clock=clock, versions=Versions(stats_sha256=row.profiles_sha256),
         )  # fmt: skip
         return run_id
@@ -64,18 +67,19 @@ def test_an_older_workspace_is_migrated_on_open(
     assert current_revision(older) == "0001"
     run_id = record_as_before_0003(older, toy_run, clock)
     assert "review_items" not in inspect(older).get_table_names()
-    assert "book" not in {c["name"] for c in inspect(older).get_columns("runs")}
+    assert {"book", "engine"}.isdisjoint(c["name"] for c in inspect(older).get_columns("runs"))
     older.dispose()
 
     engine = open_workspace(database_url)
     try:
-        assert current_revision(engine) == head_revision() == "0003"
+        assert current_revision(engine) == head_revision() == "0004"
         assert {"run_documents", "review_items"} <= set(inspect(engine).get_table_names())
         old = get_run(engine, run_id)
         assert old.profile() == toy_run.profile
         assert old.book_json is None  # recorded before runs kept their book
+        assert old.engine == "local"  # and before Spark runs were: fitted on one machine
         assert list_review_items(engine, run_id) == []
-        assert verify(engine).ok
+        assert verify(engine).ok  # its entry, without an engine, stands for a local run
         new_id = record_run(engine, replace(toy_run, book='{"n_customers": 1}'), actor="a")
         assert get_run(engine, new_id).book_json == '{"n_customers": 1}'
         assert verify(engine).ok
@@ -84,7 +88,7 @@ def test_an_older_workspace_is_migrated_on_open(
     open_workspace(database_url).dispose()  # opening an up-to-date workspace changes nothing
 
 
-def test_the_book_column_migrates_down_and_up_again(database_url: str) -> None:
+def test_the_book_and_engine_columns_migrate_down_and_up_again(database_url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
@@ -95,9 +99,10 @@ def test_the_book_column_migrates_down_and_up_again(database_url: str) -> None:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.downgrade(config, "0002")
-        assert "book" not in {c["name"] for c in inspect(engine).get_columns("runs")}
+        columns = {c["name"] for c in inspect(engine).get_columns("runs")}
+        assert {"book", "engine"}.isdisjoint(columns)
         migrate(engine)
-        assert "book" in {c["name"] for c in inspect(engine).get_columns("runs")}
+        assert {"book", "engine"} <= {c["name"] for c in inspect(engine).get_columns("runs")}
     finally:
         engine.dispose()
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import shutil
+import zipfile
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,8 +18,10 @@ import pytest
 from polars.testing import assert_frame_equal
 from sqlalchemy import Engine
 
+from segmenter.errors import InputError
 from segmenter.model.fitted import assignment_table
 from segmenter.pipeline import Segmentation, write_segmentation
+from segmenter.refresh.previous import previous_from_record
 from segmenter.workspace import (
     NewDocument,
     NewRun,
@@ -28,12 +33,13 @@ from segmenter.workspace import (
     list_audit,
     list_runs,
     new_run_from_dir,
+    path_sha256,
     record_run,
     run_for_profiles,
     run_profile,
     verify,
 )
-from testkit.segmenter_fixtures import toy_frame
+from testkit.segmenter_fixtures import spark_run_dir, toy_frame
 
 Clock = Callable[[], datetime]
 
@@ -237,3 +243,78 @@ def test_a_streamed_run_is_recorded_from_its_folder_without_its_assignments(
     record = get_run(workspace, record_run(workspace, run, actor="analyst"))
     assert (record.assignments_parquet, record.assignments()) == (None, None)
     assert record.book_json == run.book
+
+
+def test_a_spark_run_is_recorded_with_its_pipeline_and_without_its_assignments(
+    tmp_path: Path, segmentation: Segmentation, workspace: Engine
+) -> None:
+    folder = spark_run_dir(tmp_path / "run", segmentation)
+    run = new_run_from_dir(
+        folder, source_name="book/", source_sha256="ef" * 32, rows_read=120, rows_kept=120,
+        settings={"algorithm": "kmeans", "k": "3", "seed": 0}, engine="spark",
+    )  # fmt: skip
+    assert (run.engine, run.assignments) == ("spark", None)  # though assignments.csv is there
+    with zipfile.ZipFile(io.BytesIO(run.model)) as archive:
+        packed = {name: archive.read(name) for name in archive.namelist()}
+    on_disk = {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and (p.name == "spark_model.json" or "spark_model" in p.parts)
+    }
+    assert packed == on_disk  # every file of the pipeline, byte for byte
+    assert len(packed) == 4
+    os.utime(folder / "spark_model.json", (0, 0))  # the same files later: the same bytes
+    assert new_run_from_dir(
+        folder, source_name="book/", source_sha256="ef" * 32, rows_read=120, rows_kept=120,
+        settings={}, engine="spark",
+    ).model == run.model  # fmt: skip
+
+    run_id = record_run(workspace, run, actor="analyst")
+    assert [(r.id, r.engine) for r in list_runs(workspace)] == [(run_id, "spark")]
+    record = get_run(workspace, run_id)
+    assert record.model_bytes == run.model
+    assert record.profile() == segmentation.profile  # what brief, review and the app read
+    with pytest.raises(InputError, match=rf"^run {run_id} was fitted on Spark: its model is a "):
+        record.model()
+    refused = rf"^--previous {run_id}: run {run_id} was fitted on Spark, and a refresh is made"
+    with pytest.raises(InputError, match=refused):
+        previous_from_record(record)
+    assert run_for_profiles(workspace, record.profiles_sha256) == list_runs(workspace)[0]
+    assert verify(workspace).ok
+
+
+def test_a_spark_folder_without_its_pipeline_is_refused(
+    tmp_path: Path, segmentation: Segmentation
+) -> None:
+    folder = spark_run_dir(tmp_path / "run", segmentation)
+    shutil.rmtree(folder / "spark_model")
+    with pytest.raises(InputError, match=r"run: no spark_model/; is it a segment run\?$"):
+        new_run_from_dir(
+            folder, source_name="b", source_sha256="ef" * 32, rows_read=1, rows_kept=1,
+            settings={}, engine="spark",
+        )  # fmt: skip
+
+
+def test_a_folder_s_sha256_changes_with_any_of_its_files(tmp_path: Path) -> None:
+    book = tmp_path / "book"
+    (book / "year=2026").mkdir(parents=True)
+    (book / "year=2026" / "part-0.parquet").write_bytes(b"one")
+    (book / "part-1.parquet").write_bytes(b"two")
+    first = path_sha256(book)
+    assert path_sha256(book) == first
+    (book / "part-1.parquet").write_bytes(b"twO")
+    changed = path_sha256(book)
+    (book / "part-1.parquet").rename(book / "part-2.parquet")
+    renamed = path_sha256(book)
+    (book / "_SUCCESS").touch()
+    added = path_sha256(book)
+    assert len({first, changed, renamed, added}) == 4
+    single = book / "year=2026" / "part-0.parquet"
+    assert path_sha256(single) == hashlib.sha256(b"one").hexdigest()  # a file: its own
+
+
+def test_the_workspace_knows_a_spark_run_s_files_by_the_names_spark_writes() -> None:
+    from segmenter.spark.model import MANIFEST_FILE, MODEL_DIR
+    from segmenter.workspace.runs import SPARK_MANIFEST, SPARK_MODEL_DIR
+
+    assert (SPARK_MANIFEST, SPARK_MODEL_DIR) == (MANIFEST_FILE, MODEL_DIR)
