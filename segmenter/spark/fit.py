@@ -11,6 +11,7 @@ cores and the files): every step, on any cluster, measures the same customers.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,9 +37,19 @@ if TYPE_CHECKING:
     from pyspark.ml import PipelineModel
     from pyspark.sql import Column, DataFrame, SparkSession
 
-__all__ = ["SAMPLE_ROWS", "Fitted", "Prepared", "Sample", "fit_on_spark", "prepare_book"]
+__all__ = [
+    "ROWS_PER_PARTITION",
+    "SAMPLE_ROWS",
+    "Fitted",
+    "Prepared",
+    "Sample",
+    "fit_on_spark",
+    "in_fixed_layout",
+    "prepare_book",
+]
 
 SAMPLE_ROWS = CHOOSE_K_ROWS  # customers measured on one machine
+ROWS_PER_PARTITION = 1_000_000  # about Spark's 128 MiB split of a CSV book
 _DRAW = "__draw"
 _DRAW_RANGE = 1 << 53  # the draw's resolution: every double below 1 is exact
 
@@ -88,11 +99,24 @@ def prepare_book(
 
     raw = read_book(spark, path)
     clean, report = validate_book(raw, source=path, fmt=book_format(path), columns=columns)
+    clean = in_fixed_layout(clean, report.rows_kept)
     clean = clean.withColumn(_DRAW, _draw_of(F.col(ID_COLUMN), seed)).persist()
     preprocessing = Pipeline(stages=preprocessing_stages()).fit(clean)
     transformed = preprocessing.transform(clean)
     sample = _draw(transformed, n_rows=report.rows_kept, with_labels=False)
     return Prepared(clean, report, preprocessing, transformed, sample)
+
+
+def in_fixed_layout(clean: DataFrame, n_rows: int) -> DataFrame:
+    """The customers in partitions that depend on their ids alone: `ROWS_PER_PARTITION` a
+    partition by a hash of the id, sorted by id within each. Spark's seeded fits draw their
+    starts partition by partition, so a layout that followed the files or the cores would make
+    the same book and seed give other segments elsewhere (measured: a Gaussian mixture on the
+    sample, read as one file and as seven, agreed at ARI 0.64)."""
+    from pyspark.sql import functions as F
+
+    partitions = max(1, math.ceil(n_rows / ROWS_PER_PARTITION))
+    return clean.repartition(partitions, F.col(ID_COLUMN)).sortWithinPartitions(ID_COLUMN)
 
 
 def _draw_of(customer_id: Column, seed: int) -> Column:
