@@ -193,6 +193,19 @@ def _record_streamed(
     )
 
 
+def _remove_spark_outputs(out: Path) -> None:
+    """What a Spark run wrote in `out` and a run on one machine does not replace: its pipeline
+    and manifest, its Parquet assignments. Left, they would be read as this run's."""
+    import shutil
+
+    from segmenter.spark.model import MANIFEST_FILE, MODEL_DIR
+    from segmenter.spark.output import ASSIGNMENTS_DIR
+
+    (out / MANIFEST_FILE).unlink(missing_ok=True)
+    for folder in (MODEL_DIR, ASSIGNMENTS_DIR):
+        shutil.rmtree(out / folder, ignore_errors=True)
+
+
 def _record_spark(engine: Engine, run: SparkRun, source: str, settings: dict[str, Any]) -> str:
     """Record a Spark run from its folder, without its assignments; what to say. A book that
     is not a file or folder here (a catalog table, a cluster's URI) is not recorded: the
@@ -440,6 +453,7 @@ def segment(
     for stale in REFRESH_FILES:  # what an earlier refresh wrote here no longer holds
         if last is None:
             (out / stale).unlink(missing_ok=True)
+    _remove_spark_outputs(out)
     if streamed:  # recorded last: a run in the workspace has its whole folder written
         recorded = _record_streamed(workspace, out, file, done, settings | {"stream": True})
     else:

@@ -138,9 +138,11 @@ def _sha256(path: Path) -> str | None:
 def _model_sha256(run_dir: Path) -> str | None:
     """model.skops's sha256; a Spark run's, of its pipeline and manifest as the workspace keeps
     them (`spark_archive`); None when there is neither."""
+    if (run_dir / "model.skops").is_file():  # a Spark run removes it: it is this run's
+        return _sha256(run_dir / "model.skops")
     if (run_dir / SPARK_MANIFEST).is_file() and (run_dir / SPARK_MODEL_DIR).is_dir():
         return hashlib.sha256(spark_archive(run_dir)).hexdigest()
-    return _sha256(run_dir / "model.skops")
+    return None
 
 
 def read_run(path: Path) -> RunProfile:

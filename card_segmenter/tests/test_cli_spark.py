@@ -4,6 +4,7 @@ Spark session starts. The runs themselves are tested beside the engine, in one J
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from segmenter.ingest.report import DataQualityReport
 from segmenter.pipeline import run_segmentation
 from segmenter.spark.model import SparkManifest
 from segmenter.spark.run import SparkRun
-from segmenter.workspace import get_run, list_runs, path_sha256, shown_url
+from segmenter.workspace import file_sha256, get_run, list_runs, path_sha256, shown_url
 from testkit.paths import SAMPLE
 from testkit.segmenter_fixtures import cli_code, spark_run_dir, toy_frame
 
@@ -216,3 +217,21 @@ def test_a_spark_run_of_a_book_not_on_this_machine_is_not_recorded(
         "the workspace records a run with the sha256 of the book it read"
     )
     assert list_runs(engine) == []
+
+
+def test_a_run_on_one_machine_replaces_a_spark_run_s_folder_whole(
+    tmp_path: Path, workspace_folder: Path
+) -> None:
+    out = _written_spark_run(tmp_path / "run").out_dir
+    (out / "assignments" / "segment=0").mkdir(parents=True)
+    (out / "assignments" / "segment=0" / "part-0.parquet").write_bytes(b"PAR1")
+    assert cli_code("segment", SAMPLE, "--out", out, "--k", "3") == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "assignments.csv", "book.json", "model.skops", "profiles.json",
+    ]  # fmt: skip
+    assert cli_code("brief", out, "--out", out / "brief.md", "--offline") == 0
+    audit = json.loads((out / "brief.json").read_text())["audit"]
+    assert audit["segmentation_model_sha256"] == file_sha256(out / "model.skops")
+    from card_segmenter.cli import _workspace
+
+    assert get_run(_workspace(), 1).model_sha256 == file_sha256(out / "model.skops")

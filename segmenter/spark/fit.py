@@ -6,7 +6,9 @@ seeded sample of about `SAMPLE_ROWS` customers transformed by the Spark pipeline
 (segmenter.cluster.selection), silhouette, Calinski-Harabasz, Davies-Bouldin and bootstrap
 stability (segmenter.cluster.evaluation), and the plain-language rules. Each customer's draw
 is a number from its id and the seed, not from Spark's partitioning (which varies with the
-cores and the files): every step, on any cluster, measures the same customers.
+cores and the files): every step, on any cluster, measures the same customers. Spark's own
+seeded steps (k-means|| and the mixture's starts, approximate medians) work partition by
+partition: the book is first put in partitions made from the ids (`in_fixed_layout`).
 """
 
 from __future__ import annotations
