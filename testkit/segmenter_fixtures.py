@@ -122,3 +122,23 @@ def spark_run_dir(folder: Path, segmentation: Segmentation) -> Path:
     (stages / "part-00000.parquet").write_bytes(b"PAR1" + bytes(range(256)) * 4 + b"PAR1")
     (stages / ".part-00000.parquet.crc").write_bytes(b"crc\x00\x01")
     return folder
+
+
+def record_spark_run(folder: Path, *, source_name: str) -> int:
+    """A toy Spark run (`spark_run_dir` of 120 toy customers at k=3) written to `folder` and
+    recorded in the workspace the environment names, as `segment --engine spark` records one;
+    its run id."""
+    from segmenter.pipeline import run_segmentation
+    from segmenter.workspace import database_url_from_env, new_run_from_dir, open_workspace
+    from segmenter.workspace import record_run as record
+
+    spark_run_dir(folder, run_segmentation(toy_frame(), k=3, seed=0))
+    engine = open_workspace(database_url_from_env())
+    try:
+        run = new_run_from_dir(
+            folder, source_name=source_name, source_sha256="ef" * 32, rows_read=120,
+            rows_kept=120, settings={}, engine="spark",
+        )  # fmt: skip
+        return record(engine, run, actor="analyst")
+    finally:
+        engine.dispose()

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from testkit.paths import APP
-from testkit.segmenter_fixtures import cli_code, spark_run_dir, toy_frame
+from testkit.segmenter_fixtures import cli_code, record_spark_run, toy_frame
 
 
 def _run(*args: str | Path) -> None:
@@ -96,25 +96,9 @@ def test_the_run_on_screen_keeps_a_recorded_runs_ids_and_is_recorded_as_its_refr
 def test_a_spark_run_is_listed_as_one_and_not_offered_to_keep_ids_of(
     workspace_folder: Path, tmp_path: Path
 ) -> None:
-    from segmenter.pipeline import run_segmentation
-    from segmenter.workspace import (
-        database_url_from_env,
-        new_run_from_dir,
-        open_workspace,
-        record_run,
-    )
-
-    toy = toy_frame((60, 40, 20), seed=0)
-    toy.write_csv(tmp_path / "toy.csv")
+    toy_frame((60, 40, 20), seed=0).write_csv(tmp_path / "toy.csv")
     _run("segment", tmp_path / "toy.csv", "--out", tmp_path / "m1", "--k", "3")  # run 1: local
-    folder = spark_run_dir(tmp_path / "spark", run_segmentation(toy, k=3, seed=0))
-    engine = open_workspace(database_url_from_env())
-    spark_run = new_run_from_dir(
-        folder, source_name=str(tmp_path / "book"), source_sha256="ef" * 32, rows_read=120,
-        rows_kept=120, settings={}, engine="spark",
-    )  # fmt: skip
-    assert record_run(engine, spark_run, actor="analyst") == 2
-    engine.dispose()
+    assert record_spark_run(tmp_path / "spark", source_name=str(tmp_path / "book")) == 2
 
     at = history_page()
     assert not at.exception

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from testkit.paths import APP
-from testkit.segmenter_fixtures import cli_code, spark_run_dir, toy_frame
+from testkit.segmenter_fixtures import cli_code, record_spark_run
 
 REVIEW = "card_segmenter/app/pages/review.py"
 
@@ -99,22 +99,8 @@ def test_without_a_workspace_the_page_says_why(monkeypatch: pytest.MonkeyPatch) 
 def test_a_spark_run_s_brief_is_reviewed_as_any_run_s(
     workspace_folder: Path, tmp_path: Path
 ) -> None:
-    from segmenter.pipeline import run_segmentation
-    from segmenter.workspace import (
-        database_url_from_env,
-        new_run_from_dir,
-        open_workspace,
-        record_run,
-    )
-
-    folder = spark_run_dir(tmp_path / "spark", run_segmentation(toy_frame(), k=3, seed=0))
-    engine = open_workspace(database_url_from_env())
-    recorded = new_run_from_dir(
-        folder, source_name="lake/cards", source_sha256="ef" * 32, rows_read=120,
-        rows_kept=120, settings={}, engine="spark",
-    )  # fmt: skip
-    assert record_run(engine, recorded, actor="analyst") == 1
-    engine.dispose()
+    folder = tmp_path / "spark"
+    assert record_spark_run(folder, source_name="lake/cards") == 1
     assert cli_code("brief", folder, "--out", tmp_path / "brief.md", "--offline") == 0
 
     at = page(REVIEW)
