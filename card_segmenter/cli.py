@@ -389,8 +389,7 @@ def segment(
         )  # fmt: skip
         return
     from segmenter.cluster.algorithms import get_algorithm
-    from segmenter.explain.summary import run_summary
-    from segmenter.explain.verdict import profile_verdict
+    from segmenter.explain.summary import segment_lines
     from segmenter.files import Content
     from segmenter.ingest.limits import limits_from_env
     from segmenter.ingest.read import load_customers
@@ -459,12 +458,8 @@ def segment(
     else:
         last_id = _previous_run_id(workspace, last)
         recorded = _record_run(workspace, run, loaded, file, settings, last_id, found)
-    for line in run_summary(profile, method=method).lines:  # the words the app shows
+    for line in segment_lines(profile, method=method):
         typer.echo(line)
-    for s in profile.segments:
-        typer.echo(f"  {s.id:>3}  {s.name:<40} {s.size:>9,}  {s.share:6.1%}")
-    verdict = profile_verdict(profile)
-    typer.echo(f"Confidence in this segmentation: {verdict.level}. {verdict.sentence}")
     if last is not None:
         for line in refresh_lines(refresh):
             typer.echo(line)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from segmenter.explain.verdict import profile_verdict
 from segmenter.results import RunProfile
 
-__all__ = ["Method", "RunSummary", "run_summary"]
+__all__ = ["Method", "RunSummary", "run_summary", "segment_lines"]
 
 
 class Method(Protocol):
@@ -56,3 +57,13 @@ def run_summary(profile: RunProfile, *, method: Method) -> RunSummary:
         k_explanation=profile.k_selection.explanation if profile.k_selection else None,
         fit_note=profile.fit_note,
     )
+
+
+def segment_lines(profile: RunProfile, *, method: Method) -> list[str]:
+    """What `segmenter segment` prints of a run, on either engine: the summary, a line per
+    segment (id, name, size, share) and the confidence verdict."""
+    lines = run_summary(profile, method=method).lines  # the words the app shows
+    lines += [f"  {s.id:>3}  {s.name:<40} {s.size:>9,}  {s.share:6.1%}" for s in profile.segments]
+    verdict = profile_verdict(profile)
+    lines.append(f"Confidence in this segmentation: {verdict.level}. {verdict.sentence}")
+    return lines

@@ -47,8 +47,7 @@ def segment_command(
 ) -> list[str]:
     """Segment on Spark and write `out`, then `record` the run (what it returns is said of the
     workspace); the lines `segmenter segment` prints."""
-    from segmenter.explain.summary import run_summary
-    from segmenter.explain.verdict import profile_verdict
+    from segmenter.explain.summary import segment_lines
 
     spec = get_spark_algorithm(algorithm)  # refused before a session starts
     book_format(path)  # so is a path that is neither a file, a folder nor a table name
@@ -67,12 +66,7 @@ def segment_command(
         + (f"; {len(report.findings)} data-quality finding(s):" if report.findings else ".")
     ]
     lines += [line for line in report.render().splitlines() if line.startswith("- ")]
-    lines += run_summary(run.profile, method=spec).lines
-    lines += [
-        f"  {s.id:>3}  {s.name:<40} {s.size:>9,}  {s.share:6.1%}" for s in run.profile.segments
-    ]
-    verdict = profile_verdict(run.profile)
-    lines.append(f"Confidence in this segmentation: {verdict.level}. {verdict.sentence}")
+    lines += segment_lines(run.profile, method=spec)
     files = run.files
     lines.append(f"wrote {', '.join(files[:-1])} and {files[-1]} to {out}; {record(run)}")
     return lines
