@@ -211,10 +211,12 @@ def _record_spark(engine: Engine, run: SparkRun, source: str, settings: dict[str
     is not a file or folder here (a catalog table, a cluster's URI) is not recorded: the
     workspace keeps the sha256 of the book a run read."""
     import getpass
+    from urllib.parse import unquote, urlparse
 
     from segmenter.workspace import new_run_from_dir, path_sha256, record_run, shown_url
 
-    book = Path(source)
+    uri = urlparse(source)
+    book = Path(unquote(uri.path)) if uri.scheme == "file" else Path(source)
     if not book.exists():
         return (
             f"not recorded in the workspace: {source} is not a file or folder on this machine, "

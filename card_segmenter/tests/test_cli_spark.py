@@ -182,8 +182,9 @@ def _written_spark_run(out: Path) -> SparkRun:
     return SparkRun(segmentation.profile, report, out, ["assignments/", "profiles.json"])
 
 
+@pytest.mark.parametrize("as_uri", [False, True], ids=["path", "file URI"])
 def test_a_spark_run_is_recorded_with_its_book_folder_s_sha256(
-    tmp_path: Path, workspace_folder: Path
+    tmp_path: Path, workspace_folder: Path, as_uri: bool
 ) -> None:
     from card_segmenter.cli import _record_spark, _workspace
 
@@ -192,14 +193,15 @@ def test_a_spark_run_is_recorded_with_its_book_folder_s_sha256(
     (book / "part-0.parquet").write_bytes(b"PAR1 rows PAR1")
     run = _written_spark_run(tmp_path / "run")
     engine = _workspace()
-    said = _record_spark(engine, run, str(book), {"algorithm": "kmeans", "k": "3", "seed": 0})
+    source = book.as_uri() if as_uri else str(book)
+    said = _record_spark(engine, run, source, {"algorithm": "kmeans", "k": "3", "seed": 0})
     assert said == (
         f"recorded as run 1 in {shown_url(engine.url)} (without its assignments: they are not "
         "kept for Spark runs)"
     )
     record = get_run(engine, 1)
     assert (record.engine, record.source_name, record.source_sha256) == (
-        "spark", str(book), path_sha256(book),
+        "spark", source, path_sha256(book),
     )  # fmt: skip
     assert (record.rows_read, record.rows_kept) == (121, 120)
 
