@@ -380,8 +380,8 @@ def test_a_spark_run_is_recorded_whole_and_briefed_for_review(
 def test_the_same_book_in_other_files_gives_the_same_segments(
     spark: SparkSession, kmeans_run: SparkRun, book: Path, tmp_path: Path
 ) -> None:
-    # Seven files in another order: Spark reads them as seven partitions, not the one file's
-    # two. Before the run put customers in a layout of their ids (fit.in_fixed_layout), one
+    # Seven files in another order: Spark reads them in other partitions than the one file.
+    # Before the run put customers in a layout of their ids (fit.in_fixed_layout), one
     # customer of 8,950 changed segment here, and a Gaussian mixture's segments changed whole.
     from segmenter.spark.run import segment_on_spark
 
