@@ -585,7 +585,14 @@ def explain(
     from segmenter.model.fitted import load_model
     from segmenter.model.fitted import score as score_customers
     from segmenter.model.moves import MOVE_NOTE, NoMove, move_to_segment
+    from segmenter.spark.model import MANIFEST_FILE
 
+    folder = model if model.is_dir() else model.parent
+    if (folder / MANIFEST_FILE).is_file() and not (model.is_file() and model.suffix == ".skops"):
+        raise InputError(
+            f"{model}: moves need the single-machine model (model.skops), and a Spark run has "
+            "none; segment the file without --engine spark to get one"
+        )
     saved = load_model(model)
     columns = _column_map(map_pairs, columns_file)
     frame = load_customers(file, columns=columns, limits=limits_from_env()).frame

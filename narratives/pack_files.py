@@ -151,14 +151,16 @@ def pack_file(
     shelf: Shelf,
     endpoint: str | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    carried: CarriedColumns | None = None,
+    consent: str | None = None,
     review: ReviewLookup | None = None,
     review_run: int | None = None,
 ) -> PackDownload:
     """The campaign pack of `persona`'s segment (PDF or HTML), or its audience file (CSV).
 
     `narratives` is the writer that was asked for the persona (a model, or rule-based), which
-    the pack credits only where it wrote the persona. `review` and `review_run` as for
-    `write_pack`.
+    the pack credits only where it wrote the persona. `carried`, `consent`, `review` and
+    `review_run` as for `write_pack`: the pack and its audience file agree.
     """
     writer = FixedPersonas([persona], label=narratives, endpoint=endpoint)
     with tempfile.TemporaryDirectory(prefix="segmenter-pack-") as tmp:
@@ -167,6 +169,6 @@ def pack_file(
         out = root / pack_file_name(persona.segment_id, "html" if kind == "csv" else kind)
         pack = write_pack(
             root, out, segment=persona.segment_id, writer=writer, shelf=shelf, clock=clock,
-            review=review, review_run=review_run,
+            carried=carried, consent=consent, review=review, review_run=review_run,
         )  # fmt: skip
         return PackDownload((audience_path(out) if kind == "csv" else out).read_bytes(), pack)

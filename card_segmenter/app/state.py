@@ -61,6 +61,11 @@ _INPUTS = "inputs"  # session state: this run's Inputs, set by streamlit_app.py 
 _KEY = "llm_key"  # session state: the API key typed in this session (never in a widget)
 _COLUMNS = "column_maps"  # session state: header key -> the column map the user chose for it
 _DRAFTS = "column_drafts"  # session state: header key -> a choice to make again (ColumnDraft)
+# session state: the audience files' extra columns and consent column (AudienceChoice), chosen
+# on the Export page and read by every page that writes an audience file. Not a widget's key:
+# Streamlit drops those when the page changes.
+_AUDIENCE = "audience_choice"
+CARRY_WIDGET, CONSENT_WIDGET = "audience_carry", "audience_consent"  # the Export page's
 ColumnMap = tuple[tuple[str, str], ...]  # (file column, product column) pairs: a cache key
 
 
@@ -105,6 +110,53 @@ class ColumnDraft(NamedTuple):
 
     choice: dict[str, str]
     refusal: str | None  # the checks' refusal, or None when the user asked to change it
+
+
+class AudienceChoice(NamedTuple):
+    """The customer file's extra columns the audience files carry, in the order chosen, and
+    the consent column that keeps only consenting customers where a segment's products need
+    consent (narratives.audiences). A tuple, as RunKey, to survive a reload of this module."""
+
+    carry: tuple[str, ...] = ()
+    consent: str | None = None
+
+    @property
+    def keep(self) -> tuple[str, ...]:
+        """The columns to read from the customer file: those carried, then the consent one."""
+        return tuple(dict.fromkeys([*self.carry, *([self.consent] if self.consent else [])]))
+
+
+def audience_choice(inputs: Inputs) -> AudienceChoice:
+    """The audience choice made on the Export page, as far as this run's file has the columns
+    (a file without them has no choice; Streamlit's widgets drop the missing options too)."""
+    kept: AudienceChoice = AudienceChoice(*st.session_state.get(_AUDIENCE, ()))
+    extras = set(inputs.loaded.report.ignored_columns)
+    return AudienceChoice(
+        tuple(c for c in kept.carry if c in extras),
+        kept.consent if kept.consent in extras else None,
+    )
+
+
+def keep_audience_choice() -> None:
+    """Copy the Export page's audience widgets into the choice every page reads (on_change)."""
+    st.session_state[_AUDIENCE] = AudienceChoice(
+        tuple(st.session_state.get(CARRY_WIDGET, ())), st.session_state.get(CONSENT_WIDGET)
+    )
+
+
+def chosen_columns(inputs: Inputs, choice: AudienceChoice) -> CarriedColumns | None:
+    """The customer file's columns `choice` keeps, read once per file and choice (None when it
+    keeps none); an InputError when its consent column is not yes/no."""
+    if not choice.keep:
+        return None
+    return carried(
+        inputs.key.digest,
+        inputs.key.source,
+        inputs.data,
+        tuple(inputs.loaded.report.user_mapping.items()),
+        choice.keep,
+        choice.consent,
+    )
 
 
 def publish(inputs: Inputs) -> None:

@@ -3,7 +3,9 @@ ZIP of all: the files `segmenter segment` and `segmenter brief` write.
 
 The audience lists may carry extra columns of the customer file (email, region...) and keep
 only consenting customers where a segment's products need consent (narratives.audiences): a
-consent column that is not yes/no is one st.error, and the lists are offered without them.
+consent column that is not yes/no is one st.error, and the lists are offered without them. The
+choice is kept for the session (state.audience_choice): the Personas page's audience files and
+packs follow it.
 """
 
 from __future__ import annotations
@@ -51,40 +53,41 @@ st.caption(
     "exactly what `segmenter segment` and `segmenter brief` write."
 )
 extras = inputs.loaded.report.ignored_columns  # options are plain text, never Markdown
-carry: list[str] = []
-consent: str | None = None
+# Drawn from the choice kept in the session, which the Personas page's packs use too: these
+# widgets' own values are dropped whenever another page is shown.
+choice = state.audience_choice(inputs)
 if extras:
     with st.expander("Columns for the CRM: carry extra columns of your file, respect consent"):
-        carry = st.multiselect(
+        st.multiselect(
             "Carry these columns into the audience lists",
             extras,
-            key="audience_carry",
+            default=list(choice.carry),
+            key=state.CARRY_WIDGET,
+            on_change=state.keep_audience_choice,
             help="Columns of your file the segments do not use, e.g. email or region: written "
-            "as text beside each customer, in the order chosen.",
+            "as text beside each customer, in the order chosen; the Personas page's audience "
+            "files carry them too.",
         )
-        consent = st.selectbox(
+        consents = [None, *extras]
+        st.selectbox(
             "Marketing consent column (yes/no)",
-            [None, *extras],
+            consents,
+            index=consents.index(choice.consent),
             format_func=lambda column: "none" if column is None else column,
-            key="audience_consent",
+            key=state.CONSENT_WIDGET,
+            on_change=state.keep_audience_choice,
             help="Segments offered a product that needs marketing consent keep only the "
-            "customers with yes (yes/y/true/1; no/n/false/0; an empty cell counts as no).",
+            "customers with yes (yes/y/true/1; no/n/false/0; an empty cell counts as no), here "
+            "and on the Personas page.",
         )
-keep = tuple(dict.fromkeys([*carry, *([consent] if consent else [])]))
+consent = choice.consent
 chosen: ExportFiles | None = None
-if keep:
+if choice.keep:
     try:
-        carried = state.carried(
-            inputs.key.digest,
-            inputs.key.source,
-            inputs.data,
-            tuple(inputs.loaded.report.user_mapping.items()),
-            keep,
-            consent,
-        )
+        carried = state.chosen_columns(inputs, choice)
         chosen = state.export(
             inputs.key, shown.id, run, shown.personas, shown.asked, shown.endpoint,
-            inputs.settings.price, keep, consent, carried, reviewed.key, reviewed.lookup,
+            inputs.settings.price, choice.keep, consent, carried, reviewed.key, reviewed.lookup,
         )  # fmt: skip
     except InputError as error:
         st.error(

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import streamlit as st
 
 from card_segmenter.app import state, widgets
 from card_segmenter.app.llm import LLMPersonas, llm_controls, personas_for, running, usage
-from narratives import Persona, RunContext, SegmentContext, build_context
+from narratives import Persona, RunContext, SegmentContext, Shelf, build_context
+from narratives.audiences import needs_consent
 from narratives.pack_files import PackFile, pack_file, pack_file_name
 from narratives.personas import RULE_BASED, fell_back
 from narratives.review import ItemReview, reviews_of
 from narratives.sources import Cited
 from narratives.templates import capitalize_first, plain_markdown
 from segmenter.charts import figures as charts
+from segmenter.errors import InputError
+from segmenter.ingest.quality import CarriedColumns
 from segmenter.pipeline import Segmentation
 from segmenter.results import SegmentProfile
 
@@ -34,6 +37,15 @@ PACK_DOWNLOADS: tuple[tuple[PackFile, str, str, str], ...] = (
 Pack = Callable[[Persona, PackFile], bytes]  # a persona's pack file, made when clicked
 
 
+class AudienceFiles(NamedTuple):
+    """What the cards' audience files hold: the choice made on the Export page, its columns
+    read from the customer file, and whether that file has any extra column to choose."""
+
+    choice: state.AudienceChoice
+    carried: CarriedColumns | None
+    choosable: bool
+
+
 def persona_card(
     segment: SegmentContext,
     profile: SegmentProfile,
@@ -43,6 +55,7 @@ def persona_card(
     domain: tuple[float, float],
     waiting: bool = False,
     pack: Pack | None = None,
+    holds: str = "",
     review: tuple[ItemReview, ...] = (),
 ) -> None:
     cited, notes = persona.footnoted()
@@ -104,7 +117,7 @@ def persona_card(
                 f"Tokens for this segment: {persona.tokens_in:,} in, {persona.tokens_out:,} out."
             )
         if pack is not None and not segment.is_noise:  # unassigned customers are no audience
-            pack_buttons(segment, persona, pack)
+            pack_buttons(segment, persona, pack, holds=holds)
 
 
 def review_badge(review: tuple[ItemReview, ...]) -> None:
@@ -123,8 +136,9 @@ def review_badge(review: tuple[ItemReview, ...]) -> None:
         )
 
 
-def pack_buttons(segment: SegmentContext, persona: Persona, pack: Pack) -> None:
-    """The segment's campaign pack for marketers and its audience file, made when clicked."""
+def pack_buttons(segment: SegmentContext, persona: Persona, pack: Pack, *, holds: str) -> None:
+    """The segment's campaign pack for marketers and its audience file, made when clicked, and
+    what that file holds."""
     with st.container(horizontal=True):
         for kind, button, mime, icon in PACK_DOWNLOADS:
             st.download_button(
@@ -136,6 +150,34 @@ def pack_buttons(segment: SegmentContext, persona: Persona, pack: Pack) -> None:
                 on_click="ignore",
                 icon=icon,
             )
+    if holds:
+        st.caption(plain_markdown(holds))
+
+
+def audience_holds(persona: Persona, audience: AudienceFiles, shelf: Shelf) -> str:
+    """What the card's audience file holds, in a sentence (plain text)."""
+    choice = audience.choice
+    extra = [c for c in choice.carry if c != choice.consent]
+    carried = f", with {', '.join(extra)}" if extra else ""
+    if choice.consent is not None and needs_consent(persona, shelf):
+        return (
+            f"Audience file: only the customers with {choice.consent} = yes{carried}, as a "
+            "product offered here needs marketing consent."
+        )
+    if choice.consent is not None:
+        return (
+            f"Audience file: every customer in the segment{carried} and their {choice.consent} "
+            "(yes/no): no product offered here needs marketing consent."
+        )
+    if audience.choosable:
+        return (
+            f"Audience file: every customer in the segment{carried}; choose a consent column on "
+            "the Export page to keep only the customers who agreed to marketing."
+        )
+    return (
+        "Audience file: every customer in the segment; the customer file has no other column, "
+        "such as a consent flag: leave out anyone who has not agreed to marketing."
+    )
 
 
 def details(segment: SegmentContext, persona: Persona, cited: dict[str, list[Cited]]) -> None:
@@ -170,6 +212,7 @@ def cards(
     domain: tuple[float, float],
     key: state.RunKey,
     reviewed: state.Reviewed,
+    audience: AudienceFiles,
 ) -> None:
     """A card per segment, one a row; while a batch runs, each card as its answer arrives."""
     batch = running(key)
@@ -181,6 +224,7 @@ def cards(
     def pack(persona: Persona, kind: PackFile) -> bytes:
         made = pack_file(
             run, persona, kind, narratives=asked, shelf=shelf, endpoint=endpoint,
+            carried=audience.carried, consent=audience.choice.consent,
             review=reviewed.lookup, review_run=reviewed.run_id,
         )  # fmt: skip
         name = pack_file_name(persona.segment_id, kind)
@@ -209,6 +253,7 @@ def cards(
             domain=domain,
             waiting=segment.id in waiting,
             pack=pack,
+            holds=audience_holds(persona, audience, shelf),
             review=states.get(segment.id, ()),
         )
 
@@ -225,10 +270,22 @@ if shown.note:
     st.warning(plain_markdown(f"Narratives: {shown.label}. {capitalize_first(shown.note)}."))
 if said := usage(shown, inputs.settings.price):
     st.caption(plain_markdown(said))
+# The audience files carry the columns and respect the consent column chosen on the Export
+# page, as its lists do; a choice that cannot be used is said once, and left out.
+choice = state.audience_choice(inputs)
+try:
+    carried = state.chosen_columns(inputs, choice)
+except InputError as error:
+    st.warning(
+        "The audience files below leave out the columns chosen on the Export page: "
+        + plain_markdown(str(error))
+    )
+    choice, carried = state.AudienceChoice(), None
+audience = AudienceFiles(choice, carried, bool(inputs.loaded.report.ignored_columns))
 # While a batch runs, the cards alone are redrawn every second (a fragment), not the page.
 # One effect-size scale for every card, so bars can be compared across segments.
 domain = charts.effect_domain(run.profile)
 st.fragment(cards, run_every=1.0 if running(inputs.key) else None)(
-    context, shown, run, domain, inputs.key, state.reviewed(run)
+    context, shown, run, domain, inputs.key, state.reviewed(run), audience
 )
 st.caption(state.shelf().disclaimer)
