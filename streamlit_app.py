@@ -43,6 +43,11 @@ page = st.navigation(
     position="top",
 )
 st.title("Card segmenter")
+try:
+    state.use_bank_files()  # the bank's own vocabulary, wording and shelf, when named
+except InputError as error:
+    st.error(f"The bank's settings cannot be used: {plain_markdown(str(error))}")
+    st.stop()
 st.caption(
     "Credit-card customer segments, personas for advisors, and campaign files for marketers."
 )

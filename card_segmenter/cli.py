@@ -260,9 +260,22 @@ def _previous_run_id(engine: Engine, last: PreviousRun | None) -> int | None:
 @app.callback()
 def _options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of failures.")] = False,
+    vocabulary: Annotated[
+        Path | None,
+        typer.Option(
+            "--vocabulary",
+            envvar="SEGMENTER_VOCABULARY",
+            help="The bank's own vocabulary (TOML: segment names, persona titles, needs, "
+            "units) instead of the packaged one; give it to segment and brief alike.",
+        ),
+    ] = None,
 ) -> None:
     global _DEBUG
     _DEBUG = debug
+    if vocabulary is not None:
+        from segmenter.explain.vocabulary import use_vocabulary
+
+        use_vocabulary(vocabulary)
 
 
 @app.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,13 +25,15 @@ from narratives.export import ExportFiles, export_files
 from narratives.pack_files import PackDownload
 from narratives.recording import record_export
 from narratives.review import ReviewLookup
-from narratives.templates import plain_markdown
+from narratives.shelf import DEFAULT_SHELF
+from narratives.templates import plain_markdown, use_prompt_folder
 from narratives.usage import Price
 from segmenter.charts import data as chart_data
 from segmenter.cluster.algorithms import ALGORITHMS
 from segmenter.comparison import run_comparison
 from segmenter.errors import InputError
 from segmenter.explain.customer import book_spread
+from segmenter.explain.vocabulary import use_vocabulary
 from segmenter.ingest.candidates import ColumnChoices, column_choices
 from segmenter.ingest.limits import limits_from_env
 from segmenter.ingest.quality import CarriedColumns, LoadedCustomers, clean_table
@@ -386,9 +389,33 @@ def handed_out(reviewed: Reviewed, download: PackDownload, *, file_name: str) ->
     return download.content
 
 
-@st.cache_data(show_spinner=False)
+# The bank's own words and shelf, named in the environment as for the command line.
+BANK_FILES = ("SEGMENTER_VOCABULARY", "SEGMENTER_PROMPTS", "SEGMENTER_SHELF")
+_applied: dict[str, str | None] = {}  # what use_bank_files last put to use in this process
+
+
+def use_bank_files() -> None:
+    """Put the vocabulary, wording and shelf named in the environment to use (read at start
+    and again only when a setting changes); an InputError naming a file that cannot be."""
+    named = {name: os.environ.get(name) or None for name in BANK_FILES}
+    if named == _applied:
+        return
+    vocabulary, prompts, _ = (Path(v) if v else None for v in named.values())
+    use_vocabulary(vocabulary)
+    use_prompt_folder(prompts)
+    shelf()  # read and checked now: a broken shelf is said once, at the top
+    _applied.clear()
+    _applied.update(named)
+
+
 def shelf() -> Shelf:
-    return load_shelf()
+    """The bank's shelf (`SEGMENTER_SHELF`), else the packaged example."""
+    return _shelf(os.environ.get("SEGMENTER_SHELF") or None)
+
+
+@st.cache_data(show_spinner=False)
+def _shelf(path: str | None) -> Shelf:
+    return load_shelf(Path(path) if path else DEFAULT_SHELF)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

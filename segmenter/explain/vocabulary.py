@@ -1,7 +1,8 @@
 """The product's words about segments (`vocabulary.toml`): archetypes, needs, strain and units.
 
-Data, not code: a bank edits the file (or names its own with `load_vocabulary(path)`), and the
-segment names, persona titles, needs and channels of every writer come from it.
+Data, not code: a bank edits a copy of the file and names it (`use_vocabulary(path)`, which the
+command line's `--vocabulary` and the app call for `SEGMENTER_VOCABULARY`), and the segment
+names, persona titles, needs and channels of every writer come from it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "Vocabulary",
     "default_vocabulary",
     "load_vocabulary",
+    "use_vocabulary",
 ]
 
 DEFAULT_VOCABULARY = Path(__file__).resolve().parent / "vocabulary.toml"
@@ -178,6 +180,25 @@ def load_vocabulary(path: Path = DEFAULT_VOCABULARY) -> Vocabulary:
 
 
 @functools.cache
-def default_vocabulary() -> Vocabulary:
-    """The vocabulary shipped with the package (read once)."""
+def _packaged() -> Vocabulary:
     return load_vocabulary()
+
+
+_chosen: list[Vocabulary] = []  # the bank's own vocabulary, when one was named
+
+
+def use_vocabulary(path: Path | None) -> None:
+    """Use the vocabulary in `path` from now on in this process (None: the packaged one).
+
+    Read and checked at once, so a broken file is refused (an InputError) before any segment
+    is named with it.
+    """
+    chosen = None if path is None else load_vocabulary(path)
+    _chosen.clear()
+    if chosen is not None:
+        _chosen.append(chosen)
+
+
+def default_vocabulary() -> Vocabulary:
+    """The vocabulary in use: the bank's own (`use_vocabulary`), else the packaged one."""
+    return _chosen[0] if _chosen else _packaged()
