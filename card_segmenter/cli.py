@@ -51,7 +51,8 @@ ColumnsOption = Annotated[
     Path | None,
     typer.Option(
         "--columns",
-        help='A TOML file mapping your columns: [columns] then "YOUR NAME" = "BALANCE".',
+        # "\\[" keeps rich from reading [columns] as markup and printing nothing.
+        help='A TOML file mapping your columns: \\[columns] then "YOUR NAME" = "BALANCE".',
     ),
 ]
 # Where a command runs: this machine, or Apache Spark (segmenter.spark).

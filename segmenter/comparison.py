@@ -18,7 +18,7 @@ from segmenter.cluster.selection import (
     compare_algorithms,
 )
 from segmenter.files import csv_bytes, write_all
-from segmenter.pipeline import check_request
+from segmenter.pipeline import check_request, in_canonical_order
 from segmenter.progress import Progress, quiet
 from segmenter.results import KChoice
 from segmenter.sampling import COMPARE_ROWS, Purpose, sample_rows
@@ -65,8 +65,10 @@ def run_comparison(
 
     Above `COMPARE_ROWS` customers every algorithm is compared on the same seeded sample of
     that many, so each score and the agreement between methods are measured on the same
-    customers; `note` says so.
+    customers; `note` says so. The customers are put in id order first (see
+    `pipeline.in_canonical_order`): a copy with its rows reordered compares the same.
     """
+    frame, _ = in_canonical_order(frame)
     check_request(frame, k=k, k_range=k_range, source=source)
     rows = sample_rows(frame.height, COMPARE_ROWS, seed=seed, purpose=Purpose.COMPARE)
     note = None

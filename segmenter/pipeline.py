@@ -35,6 +35,7 @@ __all__ = [
     "Segmentation",
     "check_request",
     "fit_note",
+    "in_canonical_order",
     "parse_k",
     "run_segmentation",
     "write_segmentation",
@@ -147,8 +148,15 @@ def run_segmentation(
     progress: Progress = quiet,
     source: str = "input",
 ) -> Segmentation:
-    """Segment the customers of a canonical frame; k=None chooses k (methods that take one)."""
+    """Segment the customers of a canonical frame; k=None chooses k (methods that take one).
+
+    Everything is fitted and measured on the customers in id order (`in_canonical_order`), so
+    a copy with its rows in another order gets the same segments; labels come back in input
+    order.
+    """
     spec = get_algorithm(algorithm)
+    input_ids = frame.get_column(ID_COLUMN).cast(pl.String)
+    frame, order = in_canonical_order(frame)
     check_request(frame, k=k, k_range=k_range, uses_k=spec.uses_k, source=source)
     # One thread: results do not depend on the machine's cores, and OpenMP spin-waits make
     # multi-threaded fits many times slower on a busy shared machine.
@@ -184,15 +192,45 @@ def run_segmentation(
         fit_note=fit_note(result, requested_k=k, profiled_rows=min(frame.height, PROFILE_ROWS)),
         segments=segments,
     )
-    ids = frame.get_column(ID_COLUMN).cast(pl.String)
     return Segmentation(
-        customer_ids=ids,
-        labels=result.labels,
+        customer_ids=input_ids,
+        labels=_in_input_order(result.labels, order),
         profile=profile,
         model=model,
-        confidence=confidence,
+        confidence=_in_input_order(confidence, order),
         book=book_reference(frame),
     )
+
+
+def in_canonical_order(frame: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray | None]:
+    """The customers sorted by id (shorter ids first, then by character), and the input
+    position of each sorted row; None, and the frame itself, when it is in that order already.
+
+    Samples, k-means starts, bootstrap draws and silhouette samples all pick rows by position,
+    so fitting in file order would give a reordered copy other segments. Ids are unique (ingest
+    checks them); shorter-first keeps generated ids (`row-2` before `row-10`) and plain
+    numbers in row order. A stable sort leaves repeated ids of an API frame in input order.
+    """
+    ids = pl.col(ID_COLUMN).cast(pl.String)
+    keys = (ids.str.len_bytes().alias("length"), ids.alias("id"))
+    ordered = frame.select(
+        ((keys[0].diff() > 0) | ((keys[0].diff() == 0) & (ids >= ids.shift(1))))
+        .fill_null(True)
+        .all()
+    ).item()
+    if ordered:
+        return frame, None
+    order = frame.select(pl.arg_sort_by(keys, maintain_order=True)).to_series().to_numpy()
+    return frame[order], order
+
+
+def _in_input_order(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """Per-customer values of the sorted frame, put back in the input's row order."""
+    if order is None:
+        return values
+    out = np.empty_like(values)
+    out[order] = values
+    return out
 
 
 def profile_segments(frame: pl.DataFrame, result: Evaluation, *, seed: int) -> list[SegmentProfile]:

@@ -10,6 +10,13 @@ Two passes over the file, a batch of `BATCH_ROWS` rows at a time:
 Memory stays bounded by a batch and the sample, whatever the number of rows. Each batch is
 validated on its own, so exact duplicates are only found within a batch.
 
+Row order: a file of at most `sample_size` rows is sampled whole, and the in-memory pipeline
+fits it in id order (`pipeline.in_canonical_order`), so a copy with its rows in another order
+gets the same model and the same segment for every customer. Above that, row order is not
+covered: the sample is drawn by row position, so a reordered copy fits on other customers and
+its segments may differ slightly (an order-free draw, by a hash of each id, would have to clean
+every batch in the first pass to know its ids).
+
 `segmenter segment FILE.parquet --out DIR` streams on its own above `STREAM_ROWS` rows or when
 the file holds more cells than the in-memory read allows (`ReadLimits.max_cells`), and with
 `--stream` for any Parquet file (see ingest.batches, where `segmenter validate` checks such a

@@ -75,3 +75,13 @@ def test_a_map_that_cannot_apply_is_refused_in_one_line(
     assert done.returncode == 2
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["validate", "segment"])
+def test_the_columns_help_shows_the_table_name(command: str) -> None:
+    # Rich reads "[columns]" as markup unless escaped, and printed "columns:  then".
+    done = run_cli(command, "--help", env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert done.returncode == 0, done.stderr
+    assert 'A TOML file mapping your columns: [columns] then "YOUR NAME" = "BALANCE".' in (
+        done.stdout
+    )

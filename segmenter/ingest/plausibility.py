@@ -5,9 +5,22 @@ the file was damaged on its way here (a spreadsheet or locale round-trip that dr
 points, zeros written where values were missing, a table already standardised), and segmenting
 it would give confident, wrong segments. Each refusal says what was seen, where, and what to do.
 Thresholds were set on the public file, which passes every check.
+
+Money columns are checked against each other as well as cell by cell: a column scaled as a
+whole (every credit limit times a million) looks ordinary to its own median. Each column's
+typical value (the median of its positive amounts) is compared with the other money columns':
+on log10 scale, with the median of theirs. In the public file the typical values run from 312
+(MINIMUM_PAYMENTS) to 3,000 (CREDIT_LIMIT), and no column is more than 5.0 times above or 2.9
+times below the others' (the bundled sample: 4.7 and 2.7); `COLUMN_SCALE`, 100 times, leaves a
+margin of 20. A bound per row against the customer's credit limit was measured and left out:
+the public file's payments reach 151 times the credit limit (cash advances 114 times), too
+close to a lost decimal point's 1,000 to add a safe margin.
 """
 
 from __future__ import annotations
+
+import math
+import statistics
 
 import polars as pl
 
@@ -16,10 +29,12 @@ from segmenter.ingest.report import Finding
 from segmenter.ingest.schema import FEATURE_COLUMNS, FREQUENCY_COLUMNS, MONEY_COLUMNS
 
 __all__ = [
+    "COLUMN_SCALE",
     "MONEY_SCALE",
     "ROW",
     "check_money_scale",
     "refuse_implausible_shares",
+    "refuse_scaled_money_column",
     "refuse_standardised",
     "refuse_zero_filled",
     "stray_limit",
@@ -29,6 +44,12 @@ ROW = "__row"  # the spreadsheet row number of each customer row (header is row 
 # A money value above this many times its column's median of non-zero values is off by orders
 # of magnitude: the public file's largest is 245 times (a minimum payment), most under 100.
 MONEY_SCALE = 300.0
+# A money column whose typical value is this many times above or below the other money columns'
+# is scaled as a whole (see the module docstring for the public file's spread).
+COLUMN_SCALE = 100.0
+# Positive amounts a column needs for its typical value to count, and columns to compare.
+MIN_TYPICAL_VALUES = 30
+MIN_COMPARED_COLUMNS = 4
 # Columns that are never 0 in the public file: zeros there stand in for values that are missing.
 NEVER_ZERO = ("CREDIT_LIMIT", "MINIMUM_PAYMENTS")
 _REEXPORT = "re-export the file from its source"
@@ -85,8 +106,8 @@ def refuse_implausible_shares(
         first = float(hits.row(0, named=True)[column])
         raise InputError(
             f"{source}: {seen}; it must be a share between 0 and 1, and the decimal point looks "
-            f"lost in a re-save ({first / 1000:g} written as {first:,.10g}); {_REEXPORT} with "
-            "decimal points"
+            f"lost in a re-save ({_with_point(first, ceiling)} written as {first:,.10g}); "
+            f"{_REEXPORT} with decimal points"
         )
     raise InputError(
         f"{source}: {seen}; it must be a share between 0 and 1 (if it holds percentages, "
@@ -94,8 +115,57 @@ def refuse_implausible_shares(
     )
 
 
+def refuse_scaled_money_column(frame: pl.DataFrame, source: str) -> None:
+    """Refuse a money column whose typical value is off by `COLUMN_SCALE` from the others'."""
+    positive = [pl.col(c).filter(pl.col(c) > 0) for c in MONEY_COLUMNS]
+    stats = frame.select(
+        *(p.median().alias(f"{c}:typical") for c, p in zip(MONEY_COLUMNS, positive, strict=True)),
+        *(p.len().alias(f"{c}:count") for c, p in zip(MONEY_COLUMNS, positive, strict=True)),
+    ).row(0, named=True)
+    logs = {
+        c: math.log10(stats[f"{c}:typical"])
+        for c in MONEY_COLUMNS
+        if stats[f"{c}:count"] >= MIN_TYPICAL_VALUES
+    }
+    if len(logs) < MIN_COMPARED_COLUMNS:
+        return
+    # Each against the median of the others: one scaled column cannot move its own yardstick.
+    off = {c: v - statistics.median(o for n, o in logs.items() if n != c) for c, v in logs.items()}
+    limit = math.log10(COLUMN_SCALE)
+    scaled = sorted((c for c, v in off.items() if abs(v) > limit), key=lambda c: -abs(off[c]))
+    if not scaled:
+        return
+    column = scaled[0]
+    typical, ratio = 10 ** logs[column], 10 ** abs(off[column])
+    also = f" (so is {', '.join(scaled[1:])})" if len(scaled) > 1 else ""
+    raise InputError(
+        f"{source}: column {column}: its typical amount ({typical:,.2f}, the median of its "
+        f"positive values) is about {_rounded(ratio):,.0f} times "
+        f"{'larger' if off[column] > 0 else 'smaller'} than the other money columns' "
+        f"({typical / 10 ** off[column]:,.2f}){also}: the column looks scaled by a lost decimal "
+        f"point or written in another currency unit; {_REEXPORT} with decimal points and every "
+        "amount in the same currency unit"
+    )
+
+
+def _rounded(value: float) -> float:
+    """`value` to two significant digits: 4,109,589 -> 4,100,000."""
+    return round(value, 1 - math.floor(math.log10(value)))
+
+
+def _with_point(value: float, ceiling: float) -> str:
+    """`value` divided by the power of ten that brings it to at most `ceiling`: what it was
+    before its decimal point was lost (166,667 -> 0.166667; 875 -> 0.875)."""
+    digits = max(1, math.ceil(math.log10(value / ceiling)))
+    while value / 10**digits > ceiling:  # log10 may round just below a power of ten
+        digits += 1
+    return f"{value / 10**digits:.10g}"
+
+
 def check_money_scale(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[Finding]]:
-    """Money values off by orders of magnitude: a few set missing and listed; many refused."""
+    """Money values off by orders of magnitude: a column scaled as a whole, or many values
+    within a column, refused; a few set missing and listed."""
+    refuse_scaled_money_column(frame, source)
     findings: list[Finding] = []
     for column in MONEY_COLUMNS:
         col = pl.col(column)

@@ -73,6 +73,34 @@ def test_money_a_thousand_times_too_large_is_refused(text: pl.DataFrame, tmp_pat
         load_customers(write(scaled.drop("index"), tmp_path / "scaled.csv"))
 
 
+@pytest.mark.parametrize(
+    ("column", "factor", "said"),
+    [
+        # Every credit limit times a million segmented with a mean limit of 4.36e9 before.
+        pytest.param(
+            "CREDIT_LIMIT", 1e6, r"about 5,000,000 times larger than the other money columns' "
+            r"\(594\.91\)", id="credit-limit-x1e6",
+        ),
+        pytest.param(
+            "PAYMENTS", 1000, r"about 1,500 times larger than the other money columns' "
+            r"\(594\.91\)", id="payments-x1000",
+        ),
+    ],
+)  # fmt: skip
+def test_a_money_column_scaled_as_a_whole_is_refused(
+    text: pl.DataFrame, tmp_path: Path, column: str, factor: float, said: str
+) -> None:
+    scaled = text.with_columns((pl.col(column).cast(pl.Float64) * factor).alias(column))
+    with pytest.raises(InputError, match=rf"column {column}: its typical amount .*{said}") as no:
+        load_customers(write(scaled, tmp_path / "scaled.csv"))
+    assert "every amount in the same currency unit" in str(no.value)
+
+
+def test_the_real_file_passes_the_money_columns_check(original: LoadedCustomers) -> None:
+    assert original.report.rows_kept == 8950
+    assert not [f for f in original.report.findings if f.issue == "implausible"]
+
+
 def test_a_credit_limit_scaled_by_millions_is_set_missing_and_listed(
     text: pl.DataFrame, tmp_path: Path
 ) -> None:
