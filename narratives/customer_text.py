@@ -15,6 +15,7 @@ from narratives.customer import CustomerEvidence, CustomerMatch, CustomerView
 from narratives.templates import fmt, fmt_apart, signed, times
 from segmenter.explain.customer import CustomerFigure
 from segmenter.explain.measures import kind_of, label
+from segmenter.explain.naming import NOISE_NAME
 from segmenter.explain.vocabulary import Units
 from segmenter.ingest.schema import FEATURE_COLUMNS
 from segmenter.model.moves import Move
@@ -67,7 +68,7 @@ def assignment_sentence(view: CustomerView, *, titles: Mapping[int, str]) -> str
     if view.segment.is_noise:
         nearest = f" The nearest segment is {_named(runner, titles)}." if runner else ""
         return (
-            "Unassigned: this customer lies outside every dense group of customers, and this "
+            f"{NOISE_NAME}: this customer lies outside every dense group of customers, and this "
             "method leaves such customers in no segment. No persona describes them: their "
             f"figures are compared with the book's only.{nearest}"
         )
