@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +14,6 @@ from typing import Any, TypeVar
 import openai
 from openai import AzureOpenAI, OpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
-from pydantic import ValidationError
 
 from narratives.cache import AnswerCache, request_key
 from narratives.checks import AnswerRejected, check_answer
@@ -26,6 +24,7 @@ from narratives.rules import RuleBasedWriter, recommendation
 from narratives.shelf import ProductMatch
 from narratives.sources import sources_of
 from narratives.templates import render
+from narratives.windows import Schedule, attempts
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -42,7 +41,6 @@ SYSTEM_TEMPLATE = "system.j2"
 PERSONA_TEMPLATE = "persona.j2"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_CONCURRENCY = 4  # hosted APIs answer many at once; a CPU-only local server wants 1
-MIN_ATTEMPT_S = 30.0  # an attempt gets at least this much of its slot before a retry
 MAX_ECHO = 20_000  # a refused answer longer than this is garbage: not worth sending back
 T = TypeVar("T")
 
@@ -88,12 +86,6 @@ def describe(error: openai.OpenAIError) -> str:
     if isinstance(error, openai.APIStatusError):
         return f"the LLM server answered HTTP {error.status_code}"
     return f"the LLM call failed ({type(error).__name__})"
-
-
-def _schema_problem(error: ValidationError) -> str:
-    first = error.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "answer"
-    return f"the answer does not fit the persona schema ({where}: {first['msg']})"
 
 
 def _in_thread(function: Callable[[], T]) -> Future[T]:
@@ -154,7 +146,7 @@ class OpenAIWriter:
         self.model = model
         self.fallback = fallback
         self.budget_s = budget_s
-        self.request_timeout_s = request_timeout_s  # a cap on each attempt; None: from the slot
+        self.request_timeout_s = request_timeout_s  # a cap on each attempt; None: from the window
         self.max_retries = max_retries
         self.seed = seed
         self.cache = cache
@@ -178,14 +170,14 @@ class OpenAIWriter:
     def write(self, context: RunContext) -> list[Persona]:
         """One persona per segment; whatever is not answered and checked in time is rule-based.
 
-        At most `concurrency` requests are in flight; each segment's request gets a slot of
-        the budget (the budget divided by the rounds the segments need at that concurrency).
+        At most `concurrency` requests are in flight; each segment gets a window of the budget
+        as it starts (narratives.windows): what is left over the rounds still needed.
         """
         deadline = time.monotonic() + self.budget_s
         personas: dict[int, Persona] = {}
         asked: dict[int, Future[Persona]] = {}
         described = [s for s in context.segments if not s.coarse]
-        slot = self.budget_s / math.ceil(max(1, len(described)) / self.concurrency)
+        schedule = Schedule(deadline, segments=len(described), concurrency=self.concurrency)
         for segment in context.segments:
             if segment.coarse:  # too small or noise: never sent out, described by rules
                 reason = "not sent to the LLM: " + (
@@ -193,7 +185,7 @@ class OpenAIWriter:
                 )
                 personas[segment.id] = self.fallback.persona(segment, context, reason=reason)
             else:
-                ask = partial(self._in_slot, segment, context, deadline, slot)
+                ask = partial(self._in_slot, segment, context, schedule)
                 asked[segment.id] = _in_thread(ask)
         wait(asked.values(), timeout=max(0.0, deadline - time.monotonic()))
         for segment in context.segments:
@@ -223,13 +215,10 @@ class OpenAIWriter:
     def _cached(self, key: str) -> str | None:
         return self.cache.get(key) if self.cache is not None and self.reuse else None
 
-    def _in_slot(
-        self, segment: SegmentContext, context: RunContext, deadline: float, slot: float
-    ) -> Persona:
+    def _in_slot(self, segment: SegmentContext, context: RunContext, schedule: Schedule) -> Persona:
         with self._slots:  # waits for a free place; the budget's deadline still holds
-            until = min(deadline, time.monotonic() + slot)
-            persona = self._persona(segment, context, until)
-        if self.on_persona is not None and time.monotonic() < deadline:
+            persona = self._persona(segment, context, schedule.start())
+        if self.on_persona is not None and time.monotonic() < schedule.deadline:
             self.on_persona(persona)
         return persona
 
@@ -262,26 +251,22 @@ class OpenAIWriter:
     def _matches(self, segment: SegmentContext) -> tuple[ProductMatch, ...]:
         return self.fallback.shelf.match(segment, limit=self.fallback.max_products)
 
-    def _attempt_timeout(self, remaining: float) -> float:
-        # The client retries with pauses of 0.5·2^n s (at most 8 s). Every attempt and pause
-        # fits in what is left when it can; a slow server's single attempt gets the whole slot.
-        pauses = sum(min(0.5 * 2**n, 8.0) for n in range(self.max_retries))
-        shared = (remaining - pauses) / (self.max_retries + 1)
-        timeout = max(shared, min(remaining, MIN_ATTEMPT_S))
-        return timeout if self.request_timeout_s is None else min(timeout, self.request_timeout_s)
-
     def _answer(
         self, payload: dict[str, Any], key: str, deadline: float, used: list[int]
     ) -> tuple[str | None, bool]:
-        """The answer's text and whether it came from the cache; its tokens are added to used."""
+        """The answer's text and whether it came from the cache; its tokens are added to used.
+
+        Every request, its retries and their pauses end by `deadline`, the segment's window.
+        """
         cached = self._cached(key)
         if cached is not None:
             return cached, True
         for _ in range(NEGOTIABLE + 1):  # each refusal steps down once, then it must work
-            timeout = self._attempt_timeout(deadline - time.monotonic())
-            if timeout <= 0.1:
+            span = deadline - time.monotonic()
+            plan = attempts(span, max_retries=self.max_retries, cap=self.request_timeout_s)
+            if plan.timeout <= 0.1:
                 raise TimeoutError
-            client = self.client.with_options(timeout=timeout, max_retries=self.max_retries)
+            client = self.client.with_options(timeout=plan.timeout, max_retries=plan.retries)
             sent = self.accepts.shape(payload)
             try:
                 completion = client.chat.completions.create(**sent)
@@ -325,10 +310,8 @@ class OpenAIWriter:
                 draft = self._checked(content, segment, context, matches)
             except openai.OpenAIError as error:
                 reason = describe(error)
-            except (ValidationError, AnswerRejected) as error:
-                reason = (
-                    _schema_problem(error) if isinstance(error, ValidationError) else str(error)
-                )
+            except AnswerRejected as error:
+                reason = str(error)  # positions, never the model's text (narratives.checks)
                 if not asked_again and not cached and content and len(content) <= MAX_ECHO:
                     # Once more, with the check's exact reason, before falling back to rules.
                     payload = _ask_again(payload, content, reason)

@@ -321,7 +321,8 @@ def trace(text: str, sources: Sequence[Source]) -> list[tuple[Quantity, list[Sou
 
 
 def comparisons(text: str, segment: SegmentContext, sources: Sequence[Source]) -> list[str]:
-    """Sentences that set a segment's figure against the book's where no difference shows.
+    """Sentences that set a segment's figure against the book's where no difference shows, by
+    position ("sentence 2 compares ..."): the model's own words are never repeated.
 
     A sentence compares when it says "high", "low", "stands out", "above"...; it then cites
     a segment statistic and the book's same statistic of one measure, and the two must differ
@@ -330,7 +331,7 @@ def comparisons(text: str, segment: SegmentContext, sources: Sequence[Source]) -
     kinds = {f.feature: f for f in segment.figures}
     found = []
     # A colon does not end a sentence: "High tenure: 11.4 against 11.5 for the book" compares.
-    for sentence in re.split(r"(?<=[.;!?])\s+", text):
+    for n, sentence in enumerate(re.split(r"(?<=[.;!?])\s+", text), start=1):
         if not _COMPARING.search(sentence):
             continue
         cited = {  # each number as its footnote reads it: the likeliest source
@@ -346,7 +347,7 @@ def comparisons(text: str, segment: SegmentContext, sources: Sequence[Source]) -
             value = f.mean if stat == "mean" else f.median
             book = f.population_mean if stat == "mean" else f.population_median
             if not notable(f.kind, value, book):
-                found.append(f"{sentence.strip()!r} compares {f.label} with the book's where "
+                found.append(f"sentence {n} compares {f.label} with the book's where "
                              f"the {stat}s hardly differ")  # fmt: skip
     return found
 

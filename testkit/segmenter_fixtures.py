@@ -23,8 +23,10 @@ def run_python(
     *args: str, env: Mapping[str, str] | None = None, check: bool = False
 ) -> subprocess.CompletedProcess[str]:
     """A fresh interpreter in the repository with these arguments, its output as text; the
-    developer's own LLM and segmenter settings left out of its environment, `env` added."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SEGMENTER_"))}
+    developer's own LLM and segmenter settings (OpenAI's, Azure OpenAI's and ours) left out of
+    its environment, `env` added."""
+    mine = ("OPENAI_", "AZURE_OPENAI_", "SEGMENTER_")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(mine)}
     if "SEGMENTER_WORKSPACE" in os.environ:  # the tests' throwaway workspace (conftest.py)
         base["SEGMENTER_WORKSPACE"] = os.environ["SEGMENTER_WORKSPACE"]
     return subprocess.run(

@@ -78,3 +78,35 @@ def test_usage_and_requests_read_as_sentences() -> None:
         requests_sentence(0, 1)
         == "A click sends 0 requests; 1 segment reuses an answer already given."
     )
+
+
+def test_child_processes_of_the_tests_never_see_the_developers_llm_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from testkit.segmenter_fixtures import run_python
+
+    mine = {
+        "OPENAI_API_KEY": "sk-developer",
+        "AZURE_OPENAI_ENDPOINT": "https://developer.openai.azure.com",
+        "AZURE_OPENAI_API_KEY": "azure-developer",
+        "AZURE_OPENAI_DEPLOYMENT": "developer-gpt",
+        "SEGMENTER_LLM_MODEL": "developer-model",
+    }
+    for name, value in mine.items():
+        monkeypatch.setenv(name, value)
+    listed = "import os; print(sorted(k for k in os.environ if 'OPENAI' in k or 'LLM' in k))"
+    seen = run_python("-c", listed, env={"AZURE_OPENAI_API_VERSION": "given"}, check=True)
+    assert seen.stdout.strip() == "['AZURE_OPENAI_API_VERSION']"  # only what the test gives
+
+
+def test_every_local_server_in_the_readme_names_the_model_it_serves() -> None:
+    # Without SEGMENTER_LLM_MODEL the brief would credit the default, gpt-4o-mini, with
+    # personas a local model wrote.
+    from testkit.paths import REPO
+
+    readme = (REPO / "narratives" / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## LLM set-up", 1)[1].split("\n\n")[2]
+    local = [row for row in table.splitlines() if "OPENAI_BASE_URL=" in row]
+    assert len(local) == 4  # Ollama, vLLM, LM Studio, llama.cpp
+    for row in local:
+        assert "SEGMENTER_LLM_MODEL=" in row, row

@@ -16,7 +16,7 @@ from narratives.pack import pack_html
 from narratives.personas import Persona
 from narratives.rules import RuleBasedWriter
 from narratives.shelf import Shelf
-from narratives.templates import PROMPTS_DIR, render
+from narratives.templates import PROMPTS_DIR, environment, render
 from testkit.narratives_fixtures import noisy_run, run_profile, write_run_dir
 from testkit.pack_fixtures import IMAGES, pack_of
 
@@ -129,6 +129,35 @@ def test_markdown_brief_neutralises_html_in_llm_text(tmp_path: Path, shelf: Shel
     assert "<script" not in markdown
     assert "<img" not in markdown
     assert "\\| pipe" in markdown  # a pipe cannot break the overview table
+
+
+NOTE = "3 of 4 personas written by m; the others are rule-based (![x](http://host/b.png) <img>)"
+
+
+def noted_brief(tmp_path: Path, shelf: Shelf, *, note: str | None) -> Brief:
+    """The fixed brief with a note on the LLM and tokens counted for its first persona."""
+    brief = fixed_brief(tmp_path, shelf)
+    sections = list(brief.sections)
+    counted = sections[0].persona.model_copy(update={"tokens_in": 1200, "tokens_out": 310})
+    sections[0] = sections[0].model_copy(update={"persona": counted})
+    audit = brief.audit.model_copy(update={"llm_tokens_in": 1200, "llm_tokens_out": 310})
+    update = {"narratives_note": note, "sections": tuple(sections), "audit": audit}
+    return brief.model_copy(update=update)
+
+
+@pytest.mark.parametrize("note", [NOTE, None], ids=["with-a-note", "without"])
+def test_the_narratives_note_is_escaped_and_each_audit_item_keeps_its_line(
+    tmp_path: Path, shelf: Shelf, note: str | None
+) -> None:
+    markdown = render_brief(noted_brief(tmp_path, shelf, note=note), suffix=".md")
+    assert "![x](" not in markdown
+    assert "<img" not in markdown
+    model = "- Narratives model: test-model"
+    said = f" ({environment().filters['md'](NOTE)})" if note else ""
+    assert f"\n{model}{said}\n- LLM tokens: 1,200 in, 310 out (segment 0: " in markdown
+    html = render_brief(noted_brief(tmp_path, shelf, note=note), suffix=".html")
+    assert "<img" not in html
+    assert ("&lt;img&gt;" in html) is (note is not None)
 
 
 def test_campaign_pack(shelf: Shelf) -> None:

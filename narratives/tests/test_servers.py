@@ -125,6 +125,24 @@ def test_a_cpu_server_answering_one_at_a_time_writes_every_persona(
     assert 32 <= time.monotonic() - started < 45
 
 
+def test_one_at_a_time_a_slow_answer_and_the_time_fast_ones_leave_all_fit(
+    server: FakeLLM, run: RunContext, shelf: Shelf, clients: list[OpenAI]
+) -> None:
+    # Answers of 12, 5, 5 and 5 s, one at a time, in a 40 s budget (27 s of work): an equal
+    # 10 s slot each cut the first answer short, and the client's retries of it then held the
+    # only place until the others ran out of time.
+    server.serial = True
+    for sid, took in zip(ASKED, (12.0, 5.0, 5.0, 5.0), strict=True):
+        reply = answer(persona_json(run.segments[sid], shelf))
+        server.queue(sid, Reply(reply.status, reply.body, reply.headers, delay=took))
+    started = time.monotonic()
+    personas = writer(server, shelf, clients, budget_s=40.0, concurrency=1).write(run)
+    assert all_by_the_model(personas)
+    assert len(server.requests) == 4  # nothing cut short, nothing asked twice
+    assert server.max_in_flight == 1
+    assert 27 <= time.monotonic() - started < 40
+
+
 def test_a_product_outside_the_fit_is_asked_once_more_with_the_reason(
     server: FakeLLM, run: RunContext, shelf: Shelf, clients: list[OpenAI]
 ) -> None:
@@ -140,8 +158,8 @@ def test_a_product_outside_the_fit_is_asked_once_more_with_the_reason(
     second = [r["body"] for r in server.requests if segment_of(r["body"]) == 1][1]
     assert second["messages"][-2] == {"role": "assistant", "content": json.dumps(wrong)}
     assert second["messages"][-1]["content"].startswith(
-        f"That answer was not accepted: product {outside!r} is on the shelf but its "
-        "conditions do not hold here."
+        "That answer was not accepted: product 1 is on the shelf but its conditions do not "
+        "hold here."
     )
 
 

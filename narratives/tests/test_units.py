@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
 
 import narratives
 from narratives.checks import AnswerRejected, check_answer, numbers_in
@@ -239,10 +238,16 @@ def test_traceable_numbers_pass(context: RunContext, shelf: Shelf, summary: str)
     ("content", "error", "message"),
     [
         pytest.param(
-            draft(summary="87% of them pay late."), AnswerRejected, "'87%'", id="invented-pct"
+            draft(summary="87% of them pay late."),
+            AnswerRejected,
+            "number 1 in summary matches no statistic",
+            id="invented-pct",
         ),
         pytest.param(
-            draft(summary="Limits of $8,500."), AnswerRejected, "'\\$8,500'", id="invented-money"
+            draft(summary="Limits of $8,500."),
+            AnswerRejected,
+            "number 1 in summary",
+            id="invented-money",
         ),
         pytest.param(
             draft(products=[{"product": "crypto-wallet", "rationale": "x"}]),  # type: ignore[arg-type]
@@ -256,12 +261,12 @@ def test_traceable_numbers_pass(context: RunContext, shelf: Shelf, summary: str)
             "conditions do not hold",
             id="unsuitable",
         ),
-        pytest.param('{"summary": "x"', ValidationError, "json", id="malformed"),
-        pytest.param('{"persona": "x"}', ValidationError, "summary", id="wrong-shape"),
+        pytest.param('{"summary": "x"', AnswerRejected, "not valid JSON", id="malformed"),
+        pytest.param('{"persona": "x"}', AnswerRejected, "summary: missing", id="wrong-shape"),
         pytest.param(
             draft(persona_name="The Big Spender"),
-            ValidationError,
-            "persona_name",
+            AnswerRejected,
+            "an unexpected field",
             id="title-is-not-the-llms",
         ),
         pytest.param("", AnswerRejected, "empty", id="empty"),
@@ -269,7 +274,7 @@ def test_traceable_numbers_pass(context: RunContext, shelf: Shelf, summary: str)
         pytest.param(
             draft(summary="High tenure: 11.4 months on average against 11.5 for the book."),
             AnswerRejected,
-            "summary: .* compares tenure with the book's where the means hardly differ",
+            "summary: sentence 1 compares tenure with the book's where the means hardly differ",
             id="comparison-the-figures-do-not-show",
         ),
         pytest.param(
