@@ -293,7 +293,7 @@ def validate(
     limits = limits_from_env()
     columns = _column_map(map_pairs, columns_file)
     if too_large_for_memory(file, limits=limits):  # as `segment` would: batch by batch
-        report = validate_in_batches(file, columns=columns)
+        report = validate_in_batches(file, columns=columns, limits=limits)
     else:
         report = load_customers(file, columns=columns, limits=limits).report
     typer.echo(report.render())
@@ -370,7 +370,8 @@ def segment(
         typer.Option(
             "--stream",
             help="Read a Parquet file in batches, fitting on a sample of 1,000,000 "
-            "(automatic above 20,000,000 rows, or SEGMENTER_MAX_CELLS cells).",
+            "(automatic above 20,000,000 rows, SEGMENTER_MAX_CELLS cells or a "
+            "SEGMENTER_MAX_TABLE_MB table).",
         ),
     ] = False,
     map_pairs: MapOption = None,
@@ -447,6 +448,7 @@ def segment(
             seed=seed,
             progress=progress,
             columns=columns,
+            limits=limits,
         )
         profile = done.profile
     else:

@@ -18,7 +18,8 @@ its segments may differ slightly (an order-free draw, by a hash of each id, woul
 every batch in the first pass to know its ids).
 
 `segmenter segment FILE.parquet --out DIR` streams on its own above `STREAM_ROWS` rows or when
-the file holds more cells than the in-memory read allows (`ReadLimits.max_cells`), and with
+the file holds more cells or a larger table than the in-memory read allows (`ReadLimits`
+max_cells and max_table_mb: ingest.batches.too_large_for_memory), and with
 `--stream` for any Parquet file (see ingest.batches, where `segmenter validate` checks such a
 file batch by batch).
 """
@@ -45,6 +46,7 @@ from segmenter.ingest.batches import (
     parquet_rows,
     too_large_for_memory,
 )
+from segmenter.ingest.limits import ReadLimits
 from segmenter.ingest.quality import clean_table
 from segmenter.ingest.raw import RawTable
 from segmenter.ingest.schema import ID_COLUMN
@@ -67,6 +69,7 @@ __all__ = [
 ]
 
 SAMPLE_ROWS = 1_000_000
+DEFAULT_LIMITS = ReadLimits()  # the settings' defaults, for callers that name none
 
 
 @dataclass(frozen=True)
@@ -92,13 +95,14 @@ def draw_sample(
     seed: int,
     batch_rows: int = BATCH_ROWS,
     columns: Mapping[str, str] | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> tuple[pl.DataFrame, int]:
     """A seeded uniform sample of `size` cleaned customers, and the number of rows read."""
     n_rows = open_parquet(path).metadata.num_rows
     wanted = sample_rows(n_rows, size, seed=seed, purpose=Purpose.FIT)
     parts: list[pl.DataFrame] = []
     offset = 0
-    for raw in iter_batches(path, batch_rows=batch_rows):
+    for raw in iter_batches(path, batch_rows=batch_rows, limits=limits):
         lo, hi = np.searchsorted(wanted, [offset, offset + raw.height])
         if hi > lo:
             parts.append(raw[wanted[lo:hi] - offset])
@@ -122,6 +126,7 @@ def segment_streaming(
     batch_rows: int = BATCH_ROWS,
     progress: Progress = quiet,
     columns: Mapping[str, str] | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> StreamedRun:
     """Segment every customer of a Parquet file in two batched passes; write the outputs.
 
@@ -129,7 +134,7 @@ def segment_streaming(
     """
     progress(f"pass 1: sampling {sample_size:,} customers from {path}")
     sample, n_read = draw_sample(
-        path, size=sample_size, seed=seed, batch_rows=batch_rows, columns=columns
+        path, size=sample_size, seed=seed, batch_rows=batch_rows, columns=columns, limits=limits
     )
     progress(f"fitting {algorithm} on the sample of {sample.height:,} of {n_read:,} rows")
     run = run_segmentation(
@@ -138,7 +143,7 @@ def segment_streaming(
     out_dir.mkdir(parents=True, exist_ok=True)
     progress("pass 2: assigning every customer")
     target = out_dir / "assignments.csv"
-    counts, assigned = _assign_all(path, run, target, batch_rows, progress, columns)
+    counts, assigned = _assign_all(path, run, target, batch_rows, progress, columns, limits)
     profile = _full_profile(run, counts, assigned, n_read)
     write_text(out_dir / "profiles.json", profile.model_dump_json(indent=2) + "\n")
     if run.book is not None:  # the sample's bins: what next month's drift is measured against
@@ -156,6 +161,7 @@ def _assign_all(
     batch_rows: int,
     progress: Progress,
     columns: Mapping[str, str] | None,
+    limits: ReadLimits,
 ) -> tuple[dict[int, int], int]:
     """Assign every batch with the fitted model; stream the rows to `target`; count segments."""
     model = run.model
@@ -163,7 +169,7 @@ def _assign_all(
     assigned = 0
     rows_before = 0
     with threadpool_limits(limits=1), atomic_write(target) as handle:
-        for index, raw in enumerate(iter_batches(path, batch_rows=batch_rows)):
+        for index, raw in enumerate(iter_batches(path, batch_rows=batch_rows, limits=limits)):
             # Rows numbered through the file: ids made for a file without any are unique.
             frame = _clean(raw, str(path), columns, first_row=rows_before + 2)
             rows_before += raw.height

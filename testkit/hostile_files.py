@@ -109,9 +109,12 @@ _WORKBOOK_RELS = (
 _BLOCK_ROWS = 4096
 
 
-def write_xlsx_bomb(path: Path, *, rows: int, dimension: str | None = None) -> Path:
+def write_xlsx_bomb(
+    path: Path, *, rows: int, dimension: str | None = None, sheet_size: int | None = None
+) -> Path:
     """An .xlsx of the 18 canonical columns and `rows` identical customers (`rows` a multiple of
-    4,096); `dimension` is the sheet's declared range ("A1:R5000001"), or None to leave it out.
+    4,096); `dimension` is the sheet's declared range ("A1:R5000001"), or None to leave it out;
+    `sheet_size` the size the zip's headers give for the sheet inflated, when they are to lie.
     """
     header = "".join(
         f'<c t="inlineStr"><is><t>{name}</t></is></c>' for name in (ID_COLUMN, *FEATURE_COLUMNS)
@@ -131,10 +134,11 @@ def write_xlsx_bomb(path: Path, *, rows: int, dimension: str | None = None) -> P
     tail = deflate.compress(suffix) + deflate.flush()
     repeats = rows // _BLOCK_ROWS
     crc = _crc32_combine(zlib.crc32(prefix), _crc32_repeated(block, repeats), len(block) * repeats)
+    size = len(prefix) + len(block) * repeats + len(suffix)
     sheet = (
         head + body * repeats + tail,
         _crc32_combine(crc, zlib.crc32(suffix), len(suffix)),
-        len(prefix) + len(block) * repeats + len(suffix),
+        size if sheet_size is None else sheet_size,
     )
     members = {
         "[Content_Types].xml": _CONTENT_TYPES,

@@ -43,6 +43,40 @@ def test_validate_reads_a_parquet_bomb_in_batches(tmp_path: Path) -> None:
     assert done.seconds < MAX_SECONDS
 
 
+def test_validate_streams_a_parquet_bomb_under_the_cell_limit(tmp_path: Path) -> None:
+    # 20,000,000 copies of one customer, 18 columns in one row group of a 2 kB file: 360,000,000
+    # cells, under the cell limit, but a 2.9 GB table. Read whole, validate passed 16.8 GB and
+    # listed 19,999,999 dropped rows; in batches, it names the first 100 and counts the rest.
+    values = {ID_COLUMN: "C1", **VALUES}
+    path = write_parquet_bomb(tmp_path / "bomb.parquet", rows=20_000_000, values=values)
+    done = run_measured(VALIDATE, str(path))
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "Rows:      20,000,000 read, 20 kept\nNote:      read in 20 batches" in done.stdout
+    assert "- 19,999,980 exact duplicate rows, dropped" in done.stdout
+    assert done.stdout.endswith(
+        "- row 12, customer C1: exact duplicate of an earlier row\n- ... and 19,999,970 more\n"
+    )
+    assert done.peak_mb < MAX_MB
+    assert done.seconds < MAX_SECONDS
+
+
+def test_validate_refuses_a_parquet_value_too_long_from_the_footer(tmp_path: Path) -> None:
+    # One id of 100,000,000 characters in a file of a few kilobytes.
+    path = tmp_path / "long.parquet"
+    frame = toy_frame((1, 1, 1)).head(1)
+    frame.with_columns(pl.lit("C" * 100_000_000).alias(ID_COLUMN)).write_parquet(path)
+    assert path.stat().st_size < 1 << 20
+    done = run_measured(VALIDATE, str(path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"error: {path}: column CUST_ID holds a value of more than 100,000 characters (1 value "
+        "in 95 MB), more than allowed in one cell (set SEGMENTER_MAX_FIELD_CHARS higher to "
+        "allow more)\n"
+    )
+    assert done.peak_mb < MAX_MB
+    assert done.seconds < MAX_SECONDS
+
+
 def long_id_csv(tmp_path: Path) -> Path:
     frame = toy_frame((10, 10, 10))
     ids = ["C" * 200_000, *frame[ID_COLUMN].to_list()[1:]]
@@ -100,3 +134,24 @@ def test_a_parquet_file_over_the_cell_limit_is_segmented_in_batches(
     profile = RunProfile.model_validate_json((out / "profiles.json").read_text())
     assert (profile.fit_note or "").startswith("Streamed")
     assert profile.n_customers == 60
+
+
+def test_limits_from_the_environment_reach_a_file_checked_in_batches(tmp_path: Path) -> None:
+    # 30,000 customers make a table of about 4 MB: above a 1 MB budget, validate and segment
+    # read the file in batches, where a value longer than the environment allows is refused.
+    frame = toy_frame((10_000, 10_000, 10_000))
+    long_id = "X" * 80
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 5).then(pl.lit(long_id)).otherwise(pl.col(ID_COLUMN))
+        .alias(ID_COLUMN)
+    )  # fmt: skip
+    path = tmp_path / "book.parquet"
+    frame.write_parquet(path)
+    env = {"SEGMENTER_MAX_TABLE_MB": "1", "SEGMENTER_MAX_FIELD_CHARS": "50"}
+    for command in (["validate", str(path)], ["segment", str(path), "--out", str(tmp_path / "o")]):
+        done = run_cli(*command, env=env)
+        assert done.returncode == 2, done.stderr
+        error = done.stderr.splitlines()[-1]  # after segment's progress lines
+        assert error.startswith(f"error: {path}")
+        assert "SEGMENTER_MAX_FIELD_CHARS" in error
+    assert run_cli("validate", str(path), env={"SEGMENTER_MAX_TABLE_MB": "1"}).returncode == 0

@@ -15,7 +15,8 @@ from pathlib import Path
 import polars as pl
 
 from segmenter.errors import InputError
-from segmenter.ingest.limits import ReadLimits, raise_with
+from segmenter.ingest.csv_failure import csv_failure
+from segmenter.ingest.limits import ReadLimits, raise_with, refuse_long_values
 from segmenter.ingest.mapping import map_columns
 from segmenter.ingest.raw import RawTable
 from segmenter.ingest.schema import ID_COLUMN
@@ -65,8 +66,9 @@ def read_csv_text(data: bytes, name: str, limits: ReadLimits) -> RawTable:
             n_rows=max_rows + 1,
         )
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
-        raise InputError(_csv_failure(text, delimiter, name)) from error
+        raise InputError(csv_failure(text, delimiter, name, limits)) from error
     if frame.height == 0:
+        _refuse_open_header(head, name)  # a quote never closed takes every row into the header
         raise InputError(f"{name}: the file has a header but no rows")
     _refuse_too_large(frame, name, limits)
     return RawTable(
@@ -130,8 +132,7 @@ def _refuse_too_large(frame: pl.DataFrame, name: str, limits: ReadLimits) -> Non
     """Refuse a CSV read up to its cell limit, or holding a value longer than allowed.
 
     The read stops one row past the cell limit, so memory stays bounded; a long value is
-    found once read, as the file's own size bounds it. Only text columns are measured, in
-    one vectorised pass (numbers are never long).
+    found once read, as the file's own size bounds it.
     """
     if frame.height * frame.width > limits.max_cells:
         raise InputError(
@@ -139,18 +140,7 @@ def _refuse_too_large(frame: pl.DataFrame, name: str, limits: ReadLimits) -> Non
             f"columns, more than the {limits.max_cells:,} cells read into memory at once "
             f"({raise_with('max_cells')})"
         )
-    text = [column for column, dtype in frame.schema.items() if dtype == pl.String]
-    longest = pl.max_horizontal(pl.col(text).str.len_bytes().max()) if text else None
-    if longest is None or (frame.select(longest).item() or 0) <= limits.max_field_chars:
-        return
-    chars = pl.max_horizontal(pl.col(text).str.len_chars()).alias("chars")
-    over = frame.select(chars).with_row_index().filter(pl.col("chars") > limits.max_field_chars)
-    if over.height:
-        index, length = over.row(0)
-        raise InputError(
-            f"{name}: row {index + 2} has a value of {length:,} characters, more than the "
-            f"{limits.max_field_chars:,} allowed in one cell ({raise_with('max_field_chars')})"
-        )
+    refuse_long_values(frame, name, limits)
 
 
 def _decode(data: bytes, name: str) -> tuple[str, str]:
@@ -194,10 +184,18 @@ def _sniff_delimiter(lines: list[str], name: str) -> tuple[str, list[list[str]]]
         if best is None or (consistency, widths[0]) > best[:2]:
             best = (consistency, widths[0], delimiter, rows)
     if best is None:
+        _refuse_open_header(lines[0] if lines else "", name)
         raise InputError(
             f"{name}: no column delimiter found in the header (tried comma, semicolon, tab, pipe)"
         )
     return best[2], best[3]
+
+
+def _refuse_open_header(head: str, name: str) -> None:
+    """Refuse a header whose first line opens a quote it never closes: the reader then takes
+    the lines after it as part of one column name, and finds no delimiter or no rows."""
+    if head.split("\n", 1)[0].count('"') % 2:
+        raise InputError(f'{name}: row 1 (the header) opens a quote (") that is never closed')
 
 
 def _sniff_decimal_comma(rows: list[list[str]]) -> bool:
@@ -208,41 +206,3 @@ def _sniff_decimal_comma(rows: list[list[str]]) -> bool:
     )
     points = sum(1 for cell in cells if _DECIMAL_POINT.match(cell))
     return commas > points
-
-
-def _csv_failure(text: str, delimiter: str, name: str) -> str:
-    """Why the reader failed, naming the row: a quote never closed or misplaced, a ragged row.
-
-    Only run once the reader has failed: a second, strict pass that counts rows as a
-    spreadsheet does (the header is row 1).
-    """
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
-    row, width, quoted = 0, 0, None
-    try:
-        for row, fields in enumerate(reader, start=1):
-            if row == 1:
-                width = len(fields)
-            elif len(fields) > width:
-                return f"{name}: row {row} has {len(fields):,} fields but the header has {width:,}"
-            if quoted is None and any('"' in field for field in fields):
-                quoted = row
-    except csv.Error as error:
-        where = f"{name}: row {row + 1}"
-        if "end of data" in str(error):
-            return f'{where} opens a quote (") that is never closed'
-        if "field limit" in str(error):
-            limit = csv.field_size_limit()
-            return (
-                f"{where} has a value of more than {limit:,} characters, "
-                'as if a quote (") were never closed'
-            )
-        quoted = row + 1
-    if quoted is not None:
-        return (
-            f'{name}: row {quoted} has a quote (") inside a value: quote whole values, '
-            'and write a quote inside one as ""'
-        )
-    return (
-        f"{name}: not a readable CSV file: check that every row has the header's columns "
-        "and that quotes are balanced"
-    )

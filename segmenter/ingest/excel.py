@@ -2,8 +2,9 @@
 
 An .xlsx is a zip of XML files; a few megabytes can inflate to gigabytes and take several times
 that in memory once read. Before any cell is parsed, the zip directory gives what the members
-inflate to and how hard they are compressed, and the start of the first sheet gives the range
-it declares. The declared range may be missing or lie, so the inflated size is capped as well.
+say they inflate to and how hard they are compressed, and the start of the first sheet gives the
+range it declares. Both may be missing or lie, so every member is then inflated in pieces, its
+real bytes counted and the first sheet's rows too, and the reading stops at the first limit.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import zlib
 import polars as pl
 
 from segmenter.errors import InputError
+from segmenter.ingest.inflate import RowCounter, inflate
 from segmenter.ingest.kinds import workbook_kind
-from segmenter.ingest.limits import ReadLimits, raise_with
+from segmenter.ingest.limits import ReadLimits, raise_with, refuse_long_values
 
 __all__ = ["read_workbook"]
 
@@ -46,30 +48,38 @@ def read_workbook(data: bytes, name: str, limits: ReadLimits) -> pl.DataFrame:
         )
     try:
         # All cells as text: a column mixing numbers and "#VALUE!" must not break the read.
-        return pl.read_excel(io.BytesIO(data), sheet_id=1, infer_schema_length=0)
-    except Exception as error:  # the reader raises its own, unrelated exception types
+        frame = pl.read_excel(io.BytesIO(data), sheet_id=1, infer_schema_length=0)
+    # The reader raises its own, unrelated exception types, and may panic (a BaseException).
+    except (Exception, pl.exceptions.PanicException) as error:
         raise InputError(f"{name}: {_UNREADABLE}") from error
+    refuse_long_values(frame, name, limits)
+    return frame
 
 
 def _check_zip(data: bytes, name: str, limits: ReadLimits) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
+    # NotImplementedError (a zip version or compression it does not know) is a RuntimeError.
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, RuntimeError) as error:
         raise InputError(
             f"{name}: not a readable Excel workbook (a damaged or incomplete zip archive)"
         ) from error
     with archive:
         names = archive.namelist()
         kind = workbook_kind(names, _start(archive, "mimetype"), name)
-        if kind == "xlsx":
-            _check_declared_range(archive, name, limits)
-        _check_expansion(archive.infolist(), name, limits)
+        sheet = _first_sheet(archive) if kind == "xlsx" else None
+        if sheet is not None:
+            _check_declared_range(archive, sheet, name, limits)
+        members = archive.infolist()
+        _check_expansion(members, len(data), name, limits)  # what the zip says of itself
+        _check_inflated(data, members, sheet, name, limits)  # what it holds
 
 
-def _check_declared_range(archive: zipfile.ZipFile, name: str, limits: ReadLimits) -> None:
+def _check_declared_range(
+    archive: zipfile.ZipFile, sheet: str, name: str, limits: ReadLimits
+) -> None:
     """Refuse a first sheet declaring more cells than allowed, or more than Excel can hold."""
-    sheet = _first_sheet(archive)
-    found = _DIMENSION.search(_start(archive, sheet)) if sheet else None
+    found = _DIMENSION.search(_start(archive, sheet))
     if found is None:
         return  # no declared range: the inflated size is the bound
     first_col, first_row, last_col, last_row = found.groups()
@@ -90,10 +100,46 @@ def _check_declared_range(archive: zipfile.ZipFile, name: str, limits: ReadLimit
         )
 
 
-def _check_expansion(members: list[zipfile.ZipInfo], name: str, limits: ReadLimits) -> None:
-    """Refuse a workbook inflating past the limit, or compressed harder than real data is."""
-    inflated = sum(member.file_size for member in members)
-    packed = sum(member.compress_size for member in members)
+def _check_expansion(
+    members: list[zipfile.ZipInfo], size: int, name: str, limits: ReadLimits
+) -> None:
+    """Refuse a workbook whose zip directory says it inflates past the limit."""
+    _check_size(sum(member.file_size for member in members), members, size, name, limits)
+
+
+def _check_inflated(
+    data: bytes, members: list[zipfile.ZipInfo], sheet: str | None, name: str, limits: ReadLimits
+) -> None:
+    """Inflate every member in pieces, whatever the zip says of it: refuse the workbook as soon
+    as it inflates past the limit, or as its first sheet passes the rows Excel holds."""
+    allowed = limits.max_expanded_mb << 20
+    inflated = 0
+    try:
+        for member in members:
+            rows = RowCounter() if member.filename == sheet else None
+            for piece in inflate(data, member):
+                inflated += len(piece)
+                if inflated > allowed:
+                    raise InputError(
+                        f"{name}: the workbook inflates to more than {limits.max_expanded_mb:,} "
+                        f"MB when opened, more than allowed ({raise_with('max_expanded_mb')})"
+                    )
+                if rows is not None and rows.count(piece) > _EXCEL_ROWS:
+                    raise InputError(
+                        f"{name}: its first sheet has more than {_EXCEL_ROWS:,} rows, more than "
+                        "any Excel sheet holds: no spreadsheet program wrote it"
+                    )
+    except zipfile.BadZipFile as error:
+        raise InputError(f"{name}: {_UNREADABLE}") from error
+    _check_size(inflated, members, len(data), name, limits)
+
+
+def _check_size(
+    inflated: int, members: list[zipfile.ZipInfo], size: int, name: str, limits: ReadLimits
+) -> None:
+    """Refuse a workbook inflating past the limit, or compressed harder than real data is (its
+    members packed in no more than the `size` of the file, whatever the zip says)."""
+    packed = min(sum(member.compress_size for member in members), size)
     if inflated > limits.max_expanded_mb << 20:
         raise InputError(
             f"{name}: the workbook inflates to {inflated / 2**20:,.0f} MB when opened, more than "
@@ -128,7 +174,7 @@ def _start(archive: zipfile.ZipFile, member: str) -> bytes:
     try:
         with archive.open(member) as handle:
             return handle.read(_START)
-    except (KeyError, zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError):
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error, RuntimeError):
         return b""  # NotImplementedError (an unknown compression) is a RuntimeError
 
 

@@ -25,7 +25,13 @@ from segmenter.ingest.plausibility import (
     refuse_standardised,
     refuse_zero_filled,
 )
-from segmenter.ingest.report import DataQualityReport, DroppedRow, Finding, Issue
+from segmenter.ingest.report import (
+    DROPPED_EXAMPLES,
+    DataQualityReport,
+    DroppedRow,
+    Finding,
+    Issue,
+)
 from segmenter.ingest.schema import (
     COUNT_COLUMNS,
     FEATURE_COLUMNS,
@@ -338,7 +344,8 @@ def _check_purchases(frame: pl.DataFrame) -> list[Finding]:
 def _drop_rows(
     frame: pl.DataFrame, *, ids_repeat: bool, has_id: bool
 ) -> tuple[pl.DataFrame, list[DroppedRow], list[Finding]]:
-    """Drop rows that are not customers and exact duplicates; list every one dropped, and why."""
+    """Drop rows that are not customers and exact duplicates; count them by reason and list the
+    first `DROPPED_EXAMPLES` of them, and why."""
     missing = pl.sum_horizontal(pl.col(FEATURE_COLUMNS).is_null())
     # Rows with distinct ids cannot be exact duplicates: hash whole rows only when ids repeat.
     duplicate = (
@@ -375,9 +382,10 @@ def _drop_rows(
         hits = marked.filter(flag & ~taken)  # each row dropped once, for its first reason
         taken = taken | flag
         if hits.height:
+            named = hits.head(DROPPED_EXAMPLES).select(_ROW, ID_COLUMN, reason.alias("__why"))
             dropped += [
                 DroppedRow(row=row, customer_id=cid, reason=why)
-                for row, cid, why in hits.select(_ROW, ID_COLUMN, reason.alias("__why")).iter_rows()
+                for row, cid, why in named.iter_rows()
             ]
             counts[issue] = counts.get(issue, 0) + hits.height
     findings = [
@@ -385,7 +393,7 @@ def _drop_rows(
         for issue, count in counts.items()
     ]
     kept = marked.filter(~taken).drop("__missing", "__odd", "__dup")
-    return kept, sorted(dropped, key=lambda d: d.row), findings
+    return kept, sorted(dropped, key=lambda d: d.row)[:DROPPED_EXAMPLES], findings
 
 
 def _odd_id(frame: pl.DataFrame, *, has_id: bool) -> pl.Expr:

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import chain, islice
 from typing import Literal
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["DataQualityReport", "DroppedRow", "Finding", "Issue", "merge_reports"]
+__all__ = [
+    "DROPPED_EXAMPLES",
+    "DataQualityReport",
+    "DroppedRow",
+    "Finding",
+    "Issue",
+    "merge_reports",
+]
+
+# Rows dropped that a report lists by name; the rest are counted. A file of millions of copies of
+# one row must not make millions of objects.
+DROPPED_EXAMPLES = 100
 
 Issue = Literal[
     "missing",
@@ -65,8 +77,13 @@ class DataQualityReport(_Frozen):
     ids_generated: bool
     missing: dict[str, int]  # canonical column -> missing values after parsing
     findings: list[Finding]
-    dropped: list[DroppedRow]
+    dropped: list[DroppedRow]  # the first DROPPED_EXAMPLES rows dropped; rows_dropped counts all
     note: str | None = None  # how the file was read, when that limits what was checked
+
+    @property
+    def rows_dropped(self) -> int:
+        """How many rows were dropped: `dropped` names only the first `DROPPED_EXAMPLES`."""
+        return self.rows_read - self.rows_kept
 
     def findings_table(self) -> pl.DataFrame:
         """One row per finding, headed and worded for people; blank where nothing applies."""
@@ -130,19 +147,19 @@ class DataQualityReport(_Frozen):
                 )
         if self.dropped:
             lines.append("")
-            lines.append(f"Dropped rows ({len(self.dropped):,}):")
+            lines.append(f"Dropped rows ({self.rows_dropped:,}):")
+            shown = self.dropped[:_DROPPED_SHOWN]
             lines.extend(
-                f"- row {row.row}, customer {row.customer_id}: {row.reason}"
-                for row in self.dropped[:_DROPPED_SHOWN]
+                f"- row {row.row}, customer {row.customer_id}: {row.reason}" for row in shown
             )
-            if len(self.dropped) > _DROPPED_SHOWN:
-                lines.append(f"- ... and {len(self.dropped) - _DROPPED_SHOWN:,} more")
+            if self.rows_dropped > len(shown):
+                lines.append(f"- ... and {self.rows_dropped - len(shown):,} more")
         return "\n".join(lines)
 
 
 def merge_reports(reports: Sequence[DataQualityReport], *, note: str) -> DataQualityReport:
     """One report for a file checked in parts, in file order: counts added up, examples and
-    rows dropped kept in order; how it was read, and the columns, as the first part says.
+    the first rows dropped kept in order; how it was read, and the columns, as the first part says.
     """
     first = reports[0]
     merged: dict[tuple[Issue, str | None], list[Finding]] = {}
@@ -159,7 +176,9 @@ def merge_reports(reports: Sequence[DataQualityReport], *, note: str) -> DataQua
             "rows_kept": sum(r.rows_kept for r in reports),
             "missing": missing,
             "findings": [_merged(parts) for parts in merged.values()],
-            "dropped": [row for report in reports for row in report.dropped],
+            "dropped": list(
+                islice(chain.from_iterable(r.dropped for r in reports), DROPPED_EXAMPLES)
+            ),
             "note": note,
         }
     )

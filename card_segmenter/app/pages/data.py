@@ -50,5 +50,5 @@ with st.expander("Column mapping", expanded=bool(report.user_mapping)):
             help="Choose again which of your columns hold what: for files with these columns.",
         )
 if report.dropped:
-    with st.expander(f"Dropped rows ({len(report.dropped):,})"):
+    with st.expander(f"Dropped rows ({report.rows_dropped:,})"):
         widgets.table([row.model_dump() for row in report.dropped])

@@ -10,13 +10,14 @@ import gzip
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from segmenter.errors import InputError
-from segmenter.ingest.batches import too_large_for_memory, validate_in_batches
+from segmenter.ingest.batches import iter_batches, too_large_for_memory, validate_in_batches
 from segmenter.ingest.limits import ENV_VARS, ReadLimits, limits_from_env
 from segmenter.ingest.read import load_customers, parse_table, read_table
 from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN
@@ -171,6 +172,32 @@ CSV_PROBLEMS = [
         id="75k-header",
     ),
     pytest.param(
+        csv_with(line=3, text=f"{LONG},{REST},1"),
+        "row 3 has a value of 200,000 characters, more than the 100,000 allowed in one cell "
+        "(set SEGMENTER_MAX_FIELD_CHARS higher to allow more)",
+        id="long-field-and-a-field-too-many",
+    ),
+    pytest.param(
+        csv_with(line=3, text=f'"{LONG}",{REST},1'),
+        "row 3 has a value of 200,000 characters, more than the 100,000 allowed",
+        id="long-quoted-field-and-a-field-too-many",
+    ),
+    pytest.param(
+        csv_with(header=f'"{HEADER}'),
+        'row 1 (the header) opens a quote (") that is never closed',
+        id="unclosed-quote-in-header",
+    ),
+    pytest.param(
+        csv_with(header=HEADER.replace(",BALANCE,", ',"BALANCE,')),
+        'row 1 (the header) opens a quote (") that is never closed',
+        id="unclosed-quote-inside-header",
+    ),
+    pytest.param(
+        csv_with(line=3, text=f'C2,"{LONG}' + ",1" * 16),
+        'row 3 opens a quote (") that is never closed',
+        id="unclosed-quote-before-a-long-value",
+    ),
+    pytest.param(
         csv_with(line=3, text='C2,"1' + ",1" * 16),
         'row 3 opens a quote (") that is never closed',
         id="unclosed-quote",
@@ -206,6 +233,12 @@ def test_a_raised_limit_lets_the_file_in() -> None:
         limits=ReadLimits(max_header_bytes=80_000),
     )
     assert wide.frame.width == 18 + 140
+    with pytest.raises(InputError, match=r"^in\.csv: row 3 has 19 fields but the header has 18$"):
+        parse_table(
+            csv_with(line=3, text=f"{LONG},{REST},1"),
+            name="in.csv",
+            limits=ReadLimits(max_field_chars=200_000),
+        )
 
 
 @pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["typed-way", "careful-way"])
@@ -265,6 +298,117 @@ def test_a_workbook_compressed_like_a_bomb_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=message):
         read_table(path)
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        pytest.param(
+            ReadLimits(max_expanded_mb=16),
+            r"the workbook inflates to more than 16 MB when opened, more than allowed \(set "
+            r"SEGMENTER_MAX_EXPANDED_MB higher to allow more\)$",
+            id="inflated",
+        ),
+        pytest.param(
+            ReadLimits(),
+            r"the workbook is compressed \d{3,} to 1, far more than real data",
+            id="ratio",
+        ),
+    ],
+)
+def test_a_workbook_is_measured_as_it_inflates_not_as_its_zip_says(
+    tmp_path: Path, limits: ReadLimits, message: str
+) -> None:
+    # 204,800 customers, 67 MB of sheet XML; the zip's headers say the sheet is 1 MB.
+    path = write_xlsx_bomb(tmp_path / "in.xlsx", rows=50 * 4096, sheet_size=1 << 20)
+    with pytest.raises(InputError, match=f"^{re.escape(str(path))}: {message}"):
+        read_table(path, limits=limits)
+
+
+def test_a_workbook_cell_longer_than_allowed_is_refused(workbook: Path) -> None:
+    with pytest.raises(InputError) as refused:
+        read_table(workbook, limits=ReadLimits(max_field_chars=3))
+    assert str(refused.value) == (
+        f"{workbook}: row 2 has a value of 4 characters, more than the 3 allowed in one cell "
+        "(set SEGMENTER_MAX_FIELD_CHARS higher to allow more)"
+    )
+
+
+def customers(rows: int, **extra: list[str]) -> pl.DataFrame:
+    """`rows` copies of the plausible customer, with distinct ids and `extra` text columns."""
+    return pl.DataFrame(
+        {ID_COLUMN: [f"C{i}" for i in range(1, rows + 1)]}
+        | {c: [VALUES[c]] * rows for c in FEATURE_COLUMNS}
+        | extra
+    )
+
+
+def test_a_parquet_table_larger_than_allowed_is_streamed_or_refused(tmp_path: Path) -> None:
+    path = tmp_path / "in.parquet"
+    customers(20_000).write_parquet(path)  # 18 columns of 20,000 rows: about 3 MB in memory
+    limits = ReadLimits(max_table_mb=1)
+    with pytest.raises(InputError) as refused:
+        read_table(path, limits=limits)
+    assert re.fullmatch(
+        rf"{re.escape(str(path))}: the table would take about 3\.\d MB in memory read whole, "
+        r"more than the 1 MB allowed \(set SEGMENTER_MAX_TABLE_MB higher to allow more\)",
+        str(refused.value),
+    )
+    assert too_large_for_memory(path, limits=limits)
+    assert not too_large_for_memory(path, limits=ReadLimits())
+    assert validate_in_batches(path, limits=limits, batch_rows=8_000).rows_kept == 20_000
+
+
+def read_whole(path: Path, limits: ReadLimits) -> object:
+    return read_table(path, limits=limits)
+
+
+def read_in_batches(path: Path, limits: ReadLimits) -> object:
+    return list(iter_batches(path, limits=limits))
+
+
+@pytest.mark.parametrize("read", [read_whole, read_in_batches], ids=["whole", "in-batches"])
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [
+        pytest.param(
+            ["x" * 50_000],
+            "column CUST_ID holds a value of more than 10,000 characters (1 value in 49 kB), "
+            "more than allowed in one cell",
+            id="in-the-footer",
+        ),
+        pytest.param(
+            ["C1", *["x" * 20_000] * 999],
+            "row 3 has a value of 20,000 characters, more than the 10,000 allowed in one cell",
+            id="repeated-in-a-dictionary",
+        ),
+    ],
+)
+def test_a_parquet_value_longer_than_allowed_is_refused(
+    tmp_path: Path, ids: list[str], message: str, read: Callable[[Path, ReadLimits], object]
+) -> None:
+    path = tmp_path / "in.parquet"
+    customers(len(ids)).with_columns(pl.Series(ID_COLUMN, ids)).write_parquet(path)
+    with pytest.raises(InputError) as refused:
+        read(path, ReadLimits(max_field_chars=10_000))
+    assert str(refused.value) == (
+        f"{path}: {message} (set SEGMENTER_MAX_FIELD_CHARS higher to allow more)"
+    )
+
+
+def test_text_a_dictionary_repeats_is_measured_once_read(tmp_path: Path) -> None:
+    # One 1,000-character note in 2,000 rows: the file holds it once, the frame 2,000 times,
+    # and any change to the text makes them 2 MB.
+    path = tmp_path / "in.parquet"
+    customers(2_000, NOTE=["n" * 1_000] * 2_000).write_parquet(path)
+    limits = ReadLimits(max_table_mb=1)
+    assert not too_large_for_memory(path, limits=limits)
+    with pytest.raises(InputError) as refused:
+        read_table(path, limits=limits)
+    assert str(refused.value) == (
+        f"{path}: its text takes about 1.9 MB in memory read whole, more than the 1 MB allowed "
+        "(set SEGMENTER_MAX_TABLE_MB higher to allow more)"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -373,3 +517,32 @@ def test_a_parquet_bomb_is_refused_from_its_footer(tmp_path: Path) -> None:
         r"once \(set SEGMENTER_MAX_CELLS higher to allow more\)"
     )
     assert_bounded_refusal(run_measured(READ, str(path)), message)
+
+
+def test_a_workbook_whose_zip_lies_is_refused_while_it_inflates(tmp_path: Path) -> None:
+    # 1,200,128 customers, past Excel's 1,048,576 rows, in 1.8 MB: no declared range, and zip
+    # headers saying the sheet inflates to 1 MB. Read whole, 8.4 s and 1.6 GB.
+    path = write_xlsx_bomb(tmp_path / "bomb.xlsx", rows=293 * 4096, sheet_size=1 << 20)
+    assert path.stat().st_size < 2 << 20
+    message = (
+        "its first sheet has more than 1,048,576 rows, more than any Excel sheet holds: no "
+        "spreadsheet program wrote it"
+    )
+    assert_bounded_refusal(run_measured(READ, str(path)), message)
+
+
+def test_an_uploaded_parquet_bomb_under_the_cell_limit_is_refused(tmp_path: Path) -> None:
+    # 20,000,000 customers of the 18 columns in one row group of a 2 kB file: 360,000,000 cells,
+    # under the cell limit. Read whole, 3 GB; checked, past 16 GB. An upload is read from its
+    # bytes, as the app reads it, and the app cannot read in batches.
+    values = {ID_COLUMN: "C1", **VALUES}
+    path = write_parquet_bomb(tmp_path / "bomb.parquet", rows=20_000_000, values=values)
+    assert path.stat().st_size < 1 << 20
+    upload = "from segmenter.ingest.read import parse_table\n" + (
+        "parse_table(open(sys.argv[1], 'rb').read(), name='bomb.parquet')"
+    )
+    message = (
+        r"bomb.parquet: the table would take about 2,899 MB in memory read whole, more than the "
+        r"512 MB allowed \(set SEGMENTER_MAX_TABLE_MB higher to allow more\)"
+    )
+    assert_bounded_refusal(run_measured(upload, str(path)), message)

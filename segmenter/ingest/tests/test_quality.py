@@ -9,6 +9,7 @@ import pytest
 
 from segmenter.errors import InputError
 from segmenter.ingest.read import load_customers
+from segmenter.ingest.report import DROPPED_EXAMPLES, merge_reports
 from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN
 
 # One plausible customer; tests override single fields.
@@ -154,6 +155,22 @@ def test_exact_duplicates_are_dropped_and_listed(tmp_path: Path) -> None:
     assert loaded.report.rows_kept == 2
     assert [(d.row, d.customer_id) for d in loaded.report.dropped] == [(4, "C1")]
     assert finding(loaded.report, "duplicate_rows", None).count == 1
+
+
+def test_a_report_names_the_first_rows_dropped_and_counts_them_all(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [{}], n=1)  # C1 in row 2, P0 in row 3
+    path.write_text(path.read_text() + (path.read_text().splitlines()[1] + "\n") * 150)
+    report = load_customers(path).report
+    assert (report.rows_read, report.rows_kept, report.rows_dropped) == (152, 2, 150)
+    assert finding(report, "duplicate_rows", None).count == 150
+    assert [d.row for d in report.dropped] == list(range(4, 4 + DROPPED_EXAMPLES))
+    text = report.render()
+    assert "Dropped rows (150):\n- row 4, customer C1: exact duplicate of an earlier row" in text
+    assert text.endswith(
+        "- row 13, customer C1: exact duplicate of an earlier row\n- ... and 140 more"
+    )
+    merged = merge_reports([report, report], note="read in 2 batches")
+    assert (merged.rows_dropped, merged.dropped) == (300, report.dropped)
 
 
 def test_rows_without_any_value_are_dropped_and_listed(tmp_path: Path) -> None:
