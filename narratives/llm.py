@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, wait
 from functools import partial
 from typing import Any, TypeVar
@@ -367,15 +367,23 @@ class OpenAIWriter:
                 return f"{affordability} {pick.rationale}"
             return pick.rationale
 
+        needs = list(draft.needs)
+        if segment.strain:  # the vocabulary's help-first need leads, as in rule-based text
+            needs.insert(0, segment.need_texts[0])
         return Persona(
             segment_id=segment.id,
             persona_name=segment.title,  # the vocabulary's, as for rule-based personas
             summary=draft.summary.strip(),
-            traits=tuple(draft.traits),
-            needs=tuple(draft.needs),
+            traits=_once(draft.traits),
+            needs=_once(needs),
             products=tuple(recommendation(by_id[p.product], rationale=rationale(p)) for p in picks),
-            channels=tuple(draft.channels),
-            messages=tuple(draft.messages),
+            channels=_once(draft.channels),
+            messages=_once(draft.messages),
             source="llm",
             sources=tuple(sources_of(segment, context, matches)),
         )
+
+
+def _once(lines: Sequence[str]) -> tuple[str, ...]:
+    """The lines in order, each said once (a model may repeat itself)."""
+    return tuple(dict.fromkeys(line.strip() for line in lines if line.strip()))
