@@ -28,7 +28,14 @@ from segmenter.ingest.schema import (
     MONEY_COLUMNS,
 )
 
-__all__ = ["MAX_FREE", "ColumnChoices", "chosen_columns", "column_choices", "header_key"]
+__all__ = [
+    "MAX_FREE",
+    "ColumnChoices",
+    "chosen_columns",
+    "column_choices",
+    "header_key",
+    "likeliest_columns",
+]
 
 SAMPLE_ROWS = 20_000  # rows spread over the file to judge values by: enough, and quick
 MAX_FREE = 200  # more free columns than this are not offered one by one (nor ranked: slow)
@@ -90,6 +97,21 @@ def column_choices(
     candidates = {wanted: _ranked(wanted, free, kinds, header) for wanted in (*missing, *optional)}
     examples = {column: _examples(sample.get_column(column)) for column in free}
     return ColumnChoices(header, tuple(missing), optional, candidates, free, examples)
+
+
+def likeliest_columns(
+    frame: pl.DataFrame, *, given: Mapping[str, str] | None = None, source: str = "input"
+) -> dict[str, str]:
+    """Each missing column's likeliest free column, and the id column's when none was found
+    (each offered once), when the missing columns can be chosen among the free ones."""
+    choices = column_choices(frame, given=given, source=source)
+    picked: dict[str, str] = {}
+    for column in (*choices.missing, *choices.optional):
+        offered = choices.candidates.get(column, ())
+        best = next((c for c in offered if c not in picked.values()), None)
+        if best is not None:
+            picked[column] = best
+    return picked
 
 
 def chosen_columns(choices: Mapping[str, str | None], *, required: Sequence[str]) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,12 +125,21 @@ def _check_given(given: Mapping[str, str], columns: Sequence[str], source: str) 
 
 
 def map_columns(
-    columns: Sequence[str], *, source: str = "input", given: Mapping[str, str] | None = None
+    columns: Sequence[str],
+    *,
+    source: str = "input",
+    given: Mapping[str, str] | None = None,
+    likeliest: Callable[[], Mapping[str, str]] | None = None,
 ) -> ColumnMapping:
-    """Map a file's column names to canonical names, or refuse naming what is missing."""
+    """Map a file's column names to canonical names, or refuse naming what is missing.
+
+    `likeliest`, when given, is asked only on a refusal: missing column -> the file's column
+    most likely to hold it (by name and values, ingest.candidates), offered as a map to check.
+    """
     mapping, missing = match_columns(columns, source=source, given=given)
     if missing:
-        raise InputError(_missing_message(missing, columns, mapping.renames, source))
+        suggested = likeliest() if likeliest is not None else {}
+        raise InputError(_missing_message(missing, columns, mapping.renames, source, suggested))
     return mapping
 
 
@@ -178,9 +187,24 @@ def _close_matches(unmatched: list[str], claimed: set[str]) -> dict[str, str]:
 
 
 def _missing_message(
-    missing: list[str], columns: Sequence[str], renames: Mapping[str, str], source: str
+    missing: list[str],
+    columns: Sequence[str],
+    renames: Mapping[str, str],
+    source: str,
+    suggested: Mapping[str, str],
 ) -> str:
     free = [c for c in columns if c not in renames]
+    if suggested:  # ranked by name and values: a map the user can check and use as it is
+        pairs = [f"--map '{column}={name}'" for name, column in suggested.items()]
+        unfound = [name for name in missing if name not in suggested]
+        none = f" (none looks like {', '.join(unfound)})" if unfound else ""
+        return (
+            f"{source}: missing {len(missing)} required column(s): {', '.join(missing)}. "
+            f"The likeliest of the file's columns, by name and values, to check: "
+            f"{' '.join(pairs)}{none}; give them on the command line (or write them as a "
+            "[columns] table in a file for --columns FILE.toml), or choose in the app's column "
+            "mapping step"
+        )
     hints = [
         f"{name} (closest: {', '.join(repr(c) for c in near)})"
         for name in missing

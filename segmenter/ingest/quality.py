@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from segmenter.errors import InputError
+from segmenter.ingest.candidates import likeliest_columns
 from segmenter.ingest.cells import is_null_token, parse_numbers
 from segmenter.ingest.mapping import map_columns
 from segmenter.ingest.plausibility import (
@@ -98,7 +99,12 @@ def clean_table(
     report's `ignored_columns`) to carry as text beside the frame (`LoadedCustomers.carried`).
     """
     source = raw.source
-    mapping = map_columns(raw.frame.columns, source=source, given=columns)
+    mapping = map_columns(
+        raw.frame.columns,
+        source=source,
+        given=columns,
+        likeliest=lambda: likeliest_columns(raw.frame, given=columns, source=source),
+    )
     keep = _extra_columns(keep, mapping.ignored, source)
     frame = _numbers_or_text(
         raw.frame.select([pl.col(src).alias(dst) for src, dst in mapping.renames.items()]),

@@ -169,7 +169,7 @@ def test_headers_in_another_language_are_refused_with_a_hint_then_mapped(
         load_customers(path)
     message = str(refused.value)
     assert "missing 17 required column(s): BALANCE, BALANCE_FREQUENCY" in message
-    assert "--map 'YOUR NAME=BALANCE'" in message
+    assert "--map 'SALDO=BALANCE'" in message
     assert "--columns FILE.toml" in message
     loaded = load_customers(path, columns={v: k for k, v in SPANISH.items()})
     assert loaded.report.user_mapping["SALDO"] == "BALANCE"
@@ -209,3 +209,20 @@ def test_a_standardised_copy_is_named_as_such(text: pl.DataFrame, tmp_path: Path
         load_customers(write(scaled, tmp_path / "scaled.csv"))
     assert "percent" not in str(refused.value)
     assert "upload the file as it was before scaling" in str(refused.value)
+
+
+def test_headers_in_another_language_get_a_map_to_check_that_mostly_holds(
+    text: pl.DataFrame, original: LoadedCustomers, tmp_path: Path
+) -> None:
+    # The refusal offers each missing column's likeliest column, by name and values, as --map
+    # pairs: all but the two payment columns (both alike in name and values) right here.
+    path = write(text.rename(SPANISH), tmp_path / "clientes.csv")
+    with pytest.raises(InputError) as refused:
+        load_customers(path)
+    pairs = dict(re.findall(r"--map '([^=']+)=([A-Z_]+)'", str(refused.value)))
+    right = {column: canonical for canonical, column in SPANISH.items()}
+    assert set(pairs) == set(right)
+    wrong = sorted(canonical for column, canonical in pairs.items() if right[column] != canonical)
+    assert wrong == ["MINIMUM_PAYMENTS", "PAYMENTS"]
+    fixed = {**pairs, "PAGOS": "PAYMENTS", "PAGOS_MINIMOS": "MINIMUM_PAYMENTS"}
+    assert sizes(load_customers(path, columns=fixed)) == sizes(original)
