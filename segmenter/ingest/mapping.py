@@ -9,6 +9,7 @@ Freq`), which the report lists. What is still missing is refused with the closes
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ __all__ = [
     "CLOSE_NAME",
     "ColumnMapping",
     "close_candidates",
+    "column_map_text",
     "map_columns",
     "match_columns",
     "name_similarity",
@@ -242,6 +244,13 @@ def read_column_map(path: Path) -> dict[str, str]:
     """A column map file: a TOML table `[columns]` of `"file column" = "CANONICAL_NAME"`."""
     value, _ = read_settings(path, _ColumnMapFile, what="column map")
     return dict(value.columns)
+
+
+def column_map_text(mapping: Mapping[str, str]) -> str:
+    """A column map as the file `read_column_map` reads (for `--columns FILE.toml`)."""
+    # A JSON string is a TOML basic string: quotes, backslashes and control characters escaped.
+    lines = [f"{json.dumps(column)} = {json.dumps(target)}" for column, target in mapping.items()]
+    return "[columns]\n" + "".join(f"{line}\n" for line in lines)
 
 
 def parse_map(pairs: Sequence[str]) -> dict[str, str]:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from card_segmenter.app import state, widgets
 from narratives.templates import plain_markdown
+from segmenter.ingest.mapping import column_map_text
 
 inputs = state.current()
 report = inputs.loaded.report
@@ -39,6 +40,18 @@ with st.expander("Column mapping", expanded=bool(report.user_mapping)):
     if report.ignored_columns:
         st.markdown(
             "Ignored columns: " + ", ".join(plain_markdown(c) for c in report.ignored_columns)
+        )
+    if report.user_mapping:  # the same choice for the command line: --columns FILE.toml
+        st.download_button(
+            "Download this mapping (columns.toml)",
+            data=column_map_text(report.user_mapping).encode("utf-8"),
+            file_name="columns.toml",
+            mime="application/toml",
+            key="columns_toml",
+            on_click="ignore",
+            icon=":material/download:",
+            help="Your column mapping as a file: `segmenter segment FILE --columns "
+            "columns.toml` reads next month's file the same way.",
         )
     if inputs.header is not None:
         st.button(

@@ -112,6 +112,8 @@ def test_the_choice_is_kept_for_a_file_with_the_same_header_and_can_be_changed()
     matched_by = dict(zip(table["file column"], table["matched by"], strict=True))
     assert {matched_by[c] for c in RENAMED.values()} == {"your mapping"}
     assert matched_by["CASH_ADVANCE"] == "name"
+    # ... and the same choice as a file for the command line's --columns
+    assert at.download_button(key="columns_toml").label == "Download this mapping (columns.toml)"
 
     # Changed from the Data page: the step again, the last choice in place.
     at.button(key="change_columns").click().run()

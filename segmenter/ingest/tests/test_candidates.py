@@ -8,12 +8,14 @@ can be worked out by hand (shares in [0, 1], whole counts, months 1-24, amounts 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import polars as pl
 import pytest
 
 from segmenter.errors import InputError
 from segmenter.ingest.candidates import MAX_FREE, chosen_columns, column_choices, header_key
+from segmenter.ingest.mapping import column_map_text, read_column_map
 from segmenter.ingest.schema import CANONICAL_COLUMNS, FEATURE_COLUMNS, ID_COLUMN
 from testkit.headers import RENAMED
 from testkit.hostile_files import VALUES
@@ -147,3 +149,15 @@ def test_the_header_key_is_the_names_in_order() -> None:
     assert header_key(["A", "B"]) != header_key(["B", "A"])
     assert header_key(["A,B"]) != header_key(["A", "B"])
     assert len(header_key(CANONICAL_COLUMNS)) == 64
+
+
+def test_a_column_map_written_for_the_command_line_reads_back_as_it_was(tmp_path: Path) -> None:
+    mapping = {
+        "SALDO": "BALANCE",
+        'límite "de" crédito': "CREDIT_LIMIT",
+        "path\\to\tcolumn": "TENURE",
+        "[columns]": "PAYMENTS",
+    }
+    path = tmp_path / "columns.toml"
+    path.write_text(column_map_text(mapping), encoding="utf-8")
+    assert read_column_map(path) == mapping
