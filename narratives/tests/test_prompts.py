@@ -162,3 +162,26 @@ def test_the_narratives_note_is_escaped_and_each_audit_item_keeps_its_line(
 
 def test_campaign_pack(shelf: Shelf) -> None:
     assert_golden("pack.html", pack_html(pack_of(shelf, 1), images=IMAGES))
+
+
+def test_a_segment_without_strain_is_given_the_banks_approved_lines(shelf: Shelf) -> None:
+    context = build_context(run_profile())
+    writer = OpenAIWriter(None, model="test-model", fallback=RuleBasedWriter(shelf))  # type: ignore[arg-type]
+    calm = [s for s in context.segments if not s.strain and not s.coarse and shelf.match(s)]
+    assert calm
+    for segment in calm:
+        prompt = writer.request(segment, context)["messages"][1]["content"]
+        assert "### Campaign lines the bank has approved" in prompt
+        assert all(m.product.message in prompt for m in shelf.match(segment))
+
+
+def test_a_segment_no_product_fits_is_offered_none(shelf: Shelf) -> None:
+    context = build_context(run_profile())
+    segment = context.segments[0]
+    fitting = {m.product.id for m in shelf.match(segment)}
+    bare = shelf.model_copy(update={"products": [p for p in shelf.products if p.id not in fitting]})
+    writer = OpenAIWriter(None, model="test-model", fallback=RuleBasedWriter(bare))  # type: ignore[arg-type]
+    payload = writer.request(segment, context)
+    assert "Return an empty product list" in payload["messages"][1]["content"]
+    schema = payload["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["products"]["maxItems"] == 0

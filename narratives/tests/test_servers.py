@@ -64,13 +64,6 @@ def all_by_the_model(personas: list[Persona]) -> bool:
 def test_a_server_refusing_json_schema_is_asked_for_a_json_object(
     server: FakeLLM, run: RunContext, shelf: Shelf, clients: list[OpenAI]
 ) -> None:
-    def no_json_schema(body: dict[str, Any]) -> Reply | None:
-        if body.get("response_format", {}).get("type") == "json_schema":
-            return bad_request(
-                "response_format json_schema is not supported", param="response_format"
-            )
-        return None
-
     server.rule = no_json_schema
     answers(server, run, shelf)
     personas = writer(server, shelf, clients).write(run)
@@ -95,13 +88,7 @@ def test_json_in_a_fenced_block_is_read(
 def test_a_refused_sampling_parameter_is_left_out(
     server: FakeLLM, run: RunContext, shelf: Shelf, clients: list[OpenAI]
 ) -> None:
-    # As reasoning models answer a request that sets temperature.
-    def no_temperature(body: dict[str, Any]) -> Reply | None:
-        if "temperature" in body:
-            return bad_request("Unsupported parameter: 'temperature'", param="temperature")
-        return None
-
-    server.rule = no_temperature
+    server.rule = no_temperature  # as reasoning models answer a request that sets temperature
     answers(server, run, shelf)
     personas = writer(server, shelf, clients).write(run)
     assert all_by_the_model(personas)
@@ -110,19 +97,28 @@ def test_a_refused_sampling_parameter_is_left_out(
 
 
 def test_a_cpu_server_answering_one_at_a_time_writes_every_persona(
-    server: FakeLLM, run: RunContext, shelf: Shelf, clients: list[OpenAI]
+    server: FakeLLM, run: RunContext, shelf: Shelf, tmp_path: Path
 ) -> None:
-    # 8 s an answer, one at a time, 4 segments, a 90 s budget: a fixed 20 s per request and
-    # every segment asked at once would time the last ones out.
+    # 8 s an answer, one at a time, 4 segments, a 90 s budget, set as a user would: a fixed 20 s
+    # per request and every segment asked at once would time the last ones out.
     server.serial = True
     for sid in ASKED:
         reply = answer(persona_json(run.segments[sid], shelf))
         server.queue(sid, Reply(reply.status, reply.body, reply.headers, delay=8.0))
+    env = {
+        "OPENAI_BASE_URL": server.base_url,
+        "SEGMENTER_LLM_MODEL": "qwen2.5:7b",
+        "SEGMENTER_LLM_CONCURRENCY": "1",
+        "SEGMENTER_LLM_BUDGET_SECONDS": "90",
+    }
     started = time.monotonic()
-    personas = writer(server, shelf, clients, budget_s=90.0, concurrency=1).write(run)
-    assert all_by_the_model(personas)
+    stdout, brief = brief_from(env, tmp_path)
+    assert stdout.startswith("Narratives: qwen2.5:7b\n")
+    assert "rule-based persona" not in stdout
+    assert "Narratives: qwen2.5:7b" in brief
     assert server.max_in_flight == 1
-    assert 32 <= time.monotonic() - started < 45
+    assert len(server.requests) == 4
+    assert 32 <= time.monotonic() - started < 60
 
 
 def test_one_at_a_time_a_slow_answer_and_the_time_fast_ones_leave_all_fit(
@@ -294,3 +290,40 @@ def test_the_brief_audit_counts_the_tokens_the_servers_report(
     audit = Brief.model_validate_json((tmp_path / "brief.json").read_text("utf-8")).audit
     assert (audit.llm_tokens_in, audit.llm_tokens_out) == (4550, 1194)
     assert audit.llm_estimated_cost == pytest.approx(0.0013989)
+
+
+def no_json_schema(body: dict[str, Any]) -> Reply | None:
+    if body.get("response_format", {}).get("type") == "json_schema":
+        return bad_request("response_format json_schema is not supported", param="response_format")
+    return None
+
+
+def no_temperature(body: dict[str, Any]) -> Reply | None:
+    if "temperature" in body:
+        return bad_request("Unsupported parameter: 'temperature'", param="temperature")
+    return None
+
+
+@pytest.mark.parametrize(
+    ("rule", "fenced"),
+    [
+        pytest.param(no_json_schema, False, id="no-json-schema"),
+        pytest.param(None, True, id="fenced-json"),
+        pytest.param(no_temperature, False, id="no-temperature"),
+    ],
+)
+def test_the_brief_names_the_model_whatever_the_server_accepts(
+    server: FakeLLM,
+    run: RunContext,
+    shelf: Shelf,
+    tmp_path: Path,
+    rule: Any,
+    fenced: bool,
+) -> None:
+    server.rule = rule
+    answers(server, run, shelf, fenced=fenced)
+    env = {"OPENAI_BASE_URL": server.base_url, "SEGMENTER_LLM_MODEL": "local-model"}
+    stdout, brief = brief_from(env, tmp_path)
+    assert stdout.startswith("Narratives: local-model\n")
+    assert "rule-based persona" not in stdout
+    assert "Narratives: local-model" in brief
