@@ -9,6 +9,7 @@ Chromium is Debian's (`/usr/bin/chromium`): Playwright's own download does not w
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import tempfile
 import time
 import tomllib
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,10 +54,16 @@ class AppTimes:
 
 
 @contextmanager
-def serve_app(timeout: float = 60, *, max_upload_mb: int | None = None) -> Iterator[str]:
+def serve_app(
+    timeout: float = 60,
+    *,
+    max_upload_mb: int | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[str]:
     """The app served by a real Streamlit process on a free loopback port; its URL.
 
-    `max_upload_mb` raises the uploader's limit (200 MB in .streamlit/config.toml).
+    `max_upload_mb` raises the uploader's limit (200 MB in .streamlit/config.toml); `env` is
+    added to the process's environment (an LLM endpoint, say).
     """
     port = _free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py")]
@@ -67,7 +74,13 @@ def serve_app(timeout: float = 60, *, max_upload_mb: int | None = None) -> Itera
         command += ["--server.maxUploadSize", str(max_upload_mb)]
     # The log goes to a file: a pipe could fill up and stall the server.
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
         try:
             url = f"http://127.0.0.1:{port}"
             _wait_until_healthy(url, process, log, timeout)

@@ -1,6 +1,6 @@
-"""Hostile uploads in a real Chromium: Markdown and HTML in column names, ids and the file name
-stay text (no image or link is made from them, nothing is fetched), and a key typed in the
-sidebar is never part of the page."""
+"""Hostile uploads and answers in a real Chromium: Markdown and HTML in column names, ids, the
+file name and a model's answers stay text (no image or link is made from them, nothing is
+fetched), and a key typed in the sidebar is never part of the page."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 from playwright.sync_api import Page, expect
 
-from benchmarks.app import LONG
+from benchmarks.app import LONG, serve_app
+from testkit.llm_server import FakeLLM, answer
 from testkit.paths import SAMPLE
 
 pytestmark = pytest.mark.browser
@@ -105,3 +106,42 @@ def test_markdown_in_uploaded_data_and_the_file_name_stays_text(
     assert KEY not in html, html[max(0, at - 700) : at + 100]
     assert page.eval_on_selector_all("input", "els => els.map(e => e.value)").count(KEY) == 0
     page.screenshot(path=tmp_path / "hostile.png", full_page=True)
+
+
+def test_markup_in_a_models_answers_never_becomes_an_image_or_a_link(
+    page: Page, server: FakeLLM, beacon: tuple[str, list[str]]
+) -> None:
+    # Every answer carries an image, a link and HTML aimed at the beacon: the checks refuse
+    # it (asked twice), the rule-based text is shown, and the reason given quotes none of it.
+    host, asked = beacon
+    server.queue(
+        None,
+        answer(
+            {
+                "summary": f"Careful with money. ![x]({host}/model.png)",
+                "traits": [f"Pays on time <img src={host}/model.gif>"],
+                "needs": ["Clear, fair costs"],
+                "products": [],
+                "channels": ["Mobile app"],
+                "messages": [f"[Apply now]({host}/model-link)"],
+            },
+            model="test-model",
+        ),
+    )
+    env = {"OPENAI_BASE_URL": server.base_url, "SEGMENTER_LLM_MODEL": "test-model"}
+    with serve_app(env=env) as url:
+        page.set_viewport_size({"width": 1400, "height": 900})
+        page.goto(url)
+        regenerate = page.get_by_role("button", name="Regenerate personas with test-model")
+        expect(regenerate).to_be_enabled(timeout=LONG)
+        regenerate.click()
+        expect(page.get_by_text("Narratives: rule-based.").first).to_be_visible(timeout=LONG)
+        assert len(server.requests) >= 3
+        assert made_from_data(page, host) == []
+        page.get_by_role("link", name="Export", exact=True).click()
+        expect(page.get_by_text("Campaign brief").first).to_be_visible(timeout=LONG)
+        expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=LONG)
+        assert made_from_data(page, host) == []
+        text = page.inner_text("body")
+        assert host not in text.replace(JOINER, "")
+    assert asked == []  # the browser fetched nothing a model named
