@@ -39,6 +39,7 @@ __all__ = [
     "CONSENT_YES",
     "Audiences",
     "assignments_path",
+    "audience_sentence",
     "audience_table",
     "join_carried",
     "needs_consent",
@@ -133,6 +134,39 @@ def needs_consent(persona: Persona, shelf: Shelf) -> bool:
         if product is None or product.consent:
             return True
     return False
+
+
+def audience_sentence(
+    persona: Persona,
+    shelf: Shelf,
+    *,
+    carry: Sequence[str] = (),
+    consent: str | None = None,
+    choosable: bool = False,
+) -> str:
+    """What a segment's audience file holds, in a sentence: the columns it carries, and whom
+    the consent column keeps. `choosable`: the customer file has extra columns to choose."""
+    extra = [c for c in carry if c != consent]
+    carried = f", with {', '.join(extra)}" if extra else ""
+    if consent is not None and needs_consent(persona, shelf):
+        return (
+            f"Audience file: only the customers with {consent} = yes{carried}, as a product "
+            "offered here needs marketing consent."
+        )
+    if consent is not None:
+        return (
+            f"Audience file: every customer in the segment{carried} and their {consent} "
+            "(yes/no): no product offered here needs marketing consent."
+        )
+    if choosable:
+        return (
+            f"Audience file: every customer in the segment{carried}; choose a consent column on "
+            "the Export page to keep only the customers who agreed to marketing."
+        )
+    return (
+        "Audience file: every customer in the segment; the customer file has no other column, "
+        "such as a consent flag: leave out anyone who has not agreed to marketing."
+    )
 
 
 def audience_table(

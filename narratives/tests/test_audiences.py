@@ -12,6 +12,7 @@ from narratives import RuleBasedWriter, build_context
 from narratives.audiences import (
     AUDIENCE_COLUMNS,
     Audiences,
+    audience_sentence,
     audience_table,
     needs_consent,
     read_assignments,
@@ -225,3 +226,22 @@ def test_an_assignments_file_without_confidence_reads_with_it_empty(tmp_path: Pa
     frame = read_assignments(path)
     assert frame.rows() == [("007", 0, "A", None)]
     assert frame.schema["confidence"] == pl.Float64
+
+
+def test_a_card_says_what_its_audience_file_holds(
+    personas: list[Persona], loan_shelf: Shelf
+) -> None:
+    loan, plain = personas[1], personas[0]  # the second offers the loan, which needs consent
+    say = audience_sentence
+    assert say(loan, loan_shelf, carry=("email", "ok"), consent="ok", choosable=True) == (
+        "Audience file: only the customers with ok = yes, with email, as a product offered "
+        "here needs marketing consent."
+    )
+    assert say(plain, loan_shelf, carry=("ok",), consent="ok", choosable=True) == (
+        "Audience file: every customer in the segment and their ok (yes/no): no product "
+        "offered here needs marketing consent."
+    )
+    assert say(loan, loan_shelf, carry=("email",), choosable=True).startswith(
+        "Audience file: every customer in the segment, with email; choose a consent column"
+    )
+    assert "has no other column" in say(loan, loan_shelf)

@@ -10,8 +10,8 @@ import streamlit as st
 
 from card_segmenter.app import state, widgets
 from card_segmenter.app.llm import LLMPersonas, llm_controls, personas_for, running, usage
-from narratives import Persona, RunContext, SegmentContext, Shelf, build_context
-from narratives.audiences import needs_consent
+from narratives import Persona, RunContext, SegmentContext, build_context
+from narratives.audiences import audience_sentence
 from narratives.pack_files import PackFile, pack_file, pack_file_name
 from narratives.personas import RULE_BASED, fell_back
 from narratives.review import ItemReview, reviews_of
@@ -154,32 +154,6 @@ def pack_buttons(segment: SegmentContext, persona: Persona, pack: Pack, *, holds
         st.caption(plain_markdown(holds))
 
 
-def audience_holds(persona: Persona, audience: AudienceFiles, shelf: Shelf) -> str:
-    """What the card's audience file holds, in a sentence (plain text)."""
-    choice = audience.choice
-    extra = [c for c in choice.carry if c != choice.consent]
-    carried = f", with {', '.join(extra)}" if extra else ""
-    if choice.consent is not None and needs_consent(persona, shelf):
-        return (
-            f"Audience file: only the customers with {choice.consent} = yes{carried}, as a "
-            "product offered here needs marketing consent."
-        )
-    if choice.consent is not None:
-        return (
-            f"Audience file: every customer in the segment{carried} and their {choice.consent} "
-            "(yes/no): no product offered here needs marketing consent."
-        )
-    if audience.choosable:
-        return (
-            f"Audience file: every customer in the segment{carried}; choose a consent column on "
-            "the Export page to keep only the customers who agreed to marketing."
-        )
-    return (
-        "Audience file: every customer in the segment; the customer file has no other column, "
-        "such as a consent flag: leave out anyone who has not agreed to marketing."
-    )
-
-
 def details(segment: SegmentContext, persona: Persona, cited: dict[str, list[Cited]]) -> None:
     """What a card keeps for those who ask: rules, risk notes and the persona's other lines."""
     if segment.rules:
@@ -253,7 +227,13 @@ def cards(
             domain=domain,
             waiting=segment.id in waiting,
             pack=pack,
-            holds=audience_holds(persona, audience, shelf),
+            holds=audience_sentence(
+                persona,
+                shelf,
+                carry=audience.choice.carry,
+                consent=audience.choice.consent,
+                choosable=audience.choosable,
+            ),
             review=states.get(segment.id, ()),
         )
 
