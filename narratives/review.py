@@ -123,8 +123,8 @@ def review_hint(run_id: int | None) -> str:
     """Where the drafts of an export are reviewed."""
     if run_id is None:
         return (
-            "Only a run recorded in the workspace can be reviewed: `segmenter segment` and the "
-            "app record the runs they make."
+            "Only a run recorded in the workspace can be reviewed: `segmenter segment` records "
+            "every run it makes, and the app's Review page records the run on screen."
         )
     return f"Review them with `segmenter review {run_id}` or on the app's Review page."
 

@@ -33,8 +33,8 @@ def test_the_program_writes_a_pdf_pack_and_its_audience(tmp_path: Path, run_dir:
     assert done.stdout == (
         "Narratives: rule-based\nDRAFT: not approved. 4 of 4 personas and product suggestions "
         "are not approved: do not use this text with customers until they are. Only a run "
-        "recorded in the workspace can be reviewed: `segmenter segment` and the app record the "
-        "runs they make.\n"
+        "recorded in the workspace can be reviewed: `segmenter segment` records every run it "
+        "makes, and the app's Review page records the run on screen.\n"
         f"wrote {out} and {audience}\n"
         "not recorded in the workspace: its run is not there (segment the file again to record "
         "the run)\n"
