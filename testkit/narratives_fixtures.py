@@ -215,3 +215,16 @@ def persona_answer(segment: SegmentContext, shelf: Shelf, *, summary: str) -> di
         "channels": ["Mobile app"],
         "messages": ["A fair offer, clearly explained."],
     }
+
+
+def segment_1_answer(**texts: Any) -> dict[str, Any]:
+    """An answer for segment 1 of `run_profile` that passes every check, with `texts` in place."""
+    base = {
+        "summary": "They rely on cash advances.",
+        "traits": ["Frequent cash advances"],
+        "needs": ["Help bringing the balance down"],
+        "products": [{"product": "financial-coaching", "rationale": "They carry high balances."}],
+        "channels": ["In-app"],
+        "messages": ["Money coaching: a plan for your balance."],
+    }
+    return {**base, **texts}

@@ -144,3 +144,15 @@ def record_spark_run(folder: Path, *, source_name: str) -> int:
         return record(engine, run, actor="analyst")
     finally:
         engine.dispose()
+
+
+def apart_in_what_cannot_change(n: int = 80) -> pl.DataFrame:
+    """Two groups of customers alike in every behaviour, apart in credit limit and tenure only:
+    nothing a customer can change moves one to the other."""
+    rng = np.random.default_rng(0)
+    values = {c: rng.uniform(100, 120, n) for c in FEATURE_COLUMNS}
+    for column in FREQUENCY_COLUMNS:
+        values[column] = np.full(n, 0.5)
+    values["CREDIT_LIMIT"] = np.r_[np.full(n // 2, 1_000.0), np.full(n // 2, 20_000.0)]
+    values["TENURE"] = np.r_[np.full(n // 2, 6.0), np.full(n // 2, 12.0)]
+    return pl.DataFrame({ID_COLUMN: [f"C{i}" for i in range(n)], **values})

@@ -5,17 +5,14 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-import numpy as np
-import polars as pl
 import pytest
 
 from segmenter.ingest.read import load_customers
-from segmenter.ingest.schema import FEATURE_COLUMNS, FREQUENCY_COLUMNS, ID_COLUMN
 from segmenter.model.fitted import load_model, save_model
 from segmenter.model.moves import MOVE_NOTE, NoMove, move_to_segment
 from segmenter.pipeline import run_segmentation
+from testkit.segmenter_fixtures import apart_in_what_cannot_change, spark_run_dir, toy_frame
 from testkit.segmenter_fixtures import cli_code as _run
-from testkit.segmenter_fixtures import spark_run_dir, toy_frame
 
 
 @pytest.fixture(scope="module")
@@ -136,16 +133,7 @@ def test_explain_refuses_a_spark_run_in_one_sentence(
 def test_explain_to_a_segment_no_move_reaches_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Two groups alike in every behaviour, apart in credit limit and tenure only (as in
-    # segmenter/model/tests/test_moves.py): nothing the customer can change moves them.
-    rng = np.random.default_rng(0)
-    n = 80
-    values = {c: rng.uniform(100, 120, n) for c in FEATURE_COLUMNS}
-    for column in FREQUENCY_COLUMNS:
-        values[column] = np.full(n, 0.5)
-    values["CREDIT_LIMIT"] = np.r_[np.full(n // 2, 1_000.0), np.full(n // 2, 20_000.0)]
-    values["TENURE"] = np.r_[np.full(n // 2, 6.0), np.full(n // 2, 12.0)]
-    frame = pl.DataFrame({ID_COLUMN: [f"C{i}" for i in range(n)], **values})
+    frame = apart_in_what_cannot_change()  # nothing the customer can change moves them
     run = run_segmentation(frame, algorithm="kmeans", k=2, seed=0, n_bootstraps=2)
     save_model(run.model, tmp_path / "model.skops")
     frame.write_csv(tmp_path / "book.csv")

@@ -12,6 +12,7 @@ from narratives.checks import AnswerRejected, check_answer
 from narratives.context import RunContext, build_context
 from narratives.shelf import Shelf
 from testkit.narratives_fixtures import run_profile
+from testkit.narratives_fixtures import segment_1_answer as fields
 
 SECRET = "sk-checks-SECRET-0a1b2c3d4e5f"
 KEY_REASON = "the answer contains the configured API key; it was not kept"
@@ -24,19 +25,6 @@ IMAGE = "![x](http://host/b.png)"
 @pytest.fixture(scope="module")
 def context() -> RunContext:
     return build_context(run_profile())
-
-
-def fields(**texts: Any) -> dict[str, Any]:
-    """An answer for segment 1 that passes every check, with `texts` in place."""
-    base = {
-        "summary": "They rely on cash advances.",
-        "traits": ["Frequent cash advances"],
-        "needs": ["Help bringing the balance down"],
-        "products": [{"product": "financial-coaching", "rationale": "They carry high balances."}],
-        "channels": ["In-app"],
-        "messages": ["Money coaching: a plan for your balance."],
-    }
-    return {**base, **texts}
 
 
 def escaped(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from narratives.shelf import Shelf, load_shelf
 from narratives.sources import Source, footnoted, trace
 from segmenter.errors import InputError
 from segmenter.explain.verdict import Verdict, run_verdict
-from testkit.narratives_fixtures import TITLES, noisy_run, run_profile
+from testkit.narratives_fixtures import TITLES, noisy_run, run_profile, segment_1_answer
 
 
 # Named like pytest-playwright's browser `context`: defined here, never in conftest.
@@ -192,16 +193,8 @@ def test_numbers_in(text: str, values: list[float]) -> None:
     assert [q.value for q in numbers_in(text)] == values
 
 
-def draft(**texts: str) -> str:
-    base = {
-        "summary": "They rely on cash advances.",
-        "traits": ["Frequent cash advances"],
-        "needs": ["Help bringing the balance down"],
-        "products": [{"product": "financial-coaching", "rationale": "They carry high balances."}],
-        "channels": ["In-app"],
-        "messages": ["Money coaching: a plan for your balance."],
-    }
-    return json.dumps({**base, **texts})
+def draft(**texts: Any) -> str:
+    return json.dumps(segment_1_answer(**texts))
 
 
 @pytest.mark.parametrize(
@@ -250,13 +243,13 @@ def test_traceable_numbers_pass(context: RunContext, shelf: Shelf, summary: str)
             id="invented-money",
         ),
         pytest.param(
-            draft(products=[{"product": "crypto-wallet", "rationale": "x"}]),  # type: ignore[arg-type]
+            draft(products=[{"product": "crypto-wallet", "rationale": "x"}]),
             AnswerRejected,
             "not on the shelf",
             id="off-shelf",
         ),
         pytest.param(
-            draft(products=[{"product": "premium-advisory", "rationale": "x"}]),  # type: ignore[arg-type]
+            draft(products=[{"product": "premium-advisory", "rationale": "x"}]),
             AnswerRejected,
             "conditions do not hold",
             id="unsuitable",

@@ -5,17 +5,16 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 
 from segmenter.errors import InputError
 from segmenter.ingest.read import load_customers
-from segmenter.ingest.schema import FEATURE_COLUMNS, FREQUENCY_COLUMNS, ID_COLUMN
+from segmenter.ingest.schema import FEATURE_COLUMNS, FREQUENCY_COLUMNS
 from segmenter.model.fitted import SegmentModel, load_model, save_model, score
 from segmenter.model.moves import FIXED_COLUMNS, LEVERS, NoMove, move_to_segment
 from segmenter.pipeline import run_segmentation
-from testkit.segmenter_fixtures import toy_frame
+from testkit.segmenter_fixtures import apart_in_what_cannot_change, toy_frame
 
 # K-Means and GMM predict for themselves; HDBSCAN is fitted on a sample and assigns by vote.
 METHODS = ("kmeans", "gmm", "hdbscan")
@@ -150,15 +149,7 @@ def test_targets_that_are_not_a_move_get_one_sentence() -> None:
 
 
 def test_segments_apart_only_in_what_a_customer_cannot_change_have_no_move() -> None:
-    # Two groups alike in every behaviour, apart in credit limit and tenure only.
-    rng = np.random.default_rng(0)
-    n = 80
-    values = {c: rng.uniform(100, 120, n) for c in FEATURE_COLUMNS}
-    for column in FREQUENCY_COLUMNS:
-        values[column] = np.full(n, 0.5)
-    values["CREDIT_LIMIT"] = np.r_[np.full(n // 2, 1_000.0), np.full(n // 2, 20_000.0)]
-    values["TENURE"] = np.r_[np.full(n // 2, 6.0), np.full(n // 2, 12.0)]
-    frame = pl.DataFrame({ID_COLUMN: [f"C{i}" for i in range(n)], **values})
+    frame = apart_in_what_cannot_change()
     run = run_segmentation(frame, algorithm="kmeans", k=2, seed=0, n_bootstraps=2)
     row = frame[:1]
     current = score(run.model, row).item(0, "segment")
