@@ -4,6 +4,7 @@ values cannot be trusted, read when they can, and then segmented exactly like th
 from __future__ import annotations
 
 import re
+import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -226,3 +227,13 @@ def test_headers_in_another_language_get_a_map_to_check_that_mostly_holds(
     assert wrong == ["MINIMUM_PAYMENTS", "PAYMENTS"]
     fixed = {**pairs, "PAGOS": "PAYMENTS", "PAGOS_MINIMOS": "MINIMUM_PAYMENTS"}
     assert sizes(load_customers(path, columns=fixed)) == sizes(original)
+
+
+def test_the_real_file_zipped_and_named_csv_is_named_as_an_archive(
+    real_data_path: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "CC_GENERAL.csv"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(real_data_path, "CC_GENERAL.csv")
+    with pytest.raises(InputError, match="a zip archive, not a CSV/Excel table: unzip it"):
+        load_customers(path)
