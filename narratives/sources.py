@@ -50,6 +50,12 @@ SMALL_INTEGERS = 12
 # Whose figure a number is, from the words right after it.
 _BOOK_AFTER = re.compile(r"\s*(?:on average\s+)?(?:for|across) the book")
 _OTHER_AFTER = re.compile(r"\s*for segment \d")
+# The statistic a figure is said to be: the last one named in its clause ("median $738 against
+# $0"), else one named just after it ("22% on average").
+_STAT_SAID = re.compile(r"\b(median|mean|average)\b")
+_STAT_AFTER = re.compile(r"^\s*(?:on\s+)?(median|mean|average)\b")
+_STAT_AFTER_CHARS = 16
+_STATS = {"median": "median", "mean": "mean", "average": "mean"}
 Role = Literal["segment", "book", "rule", "other"]
 _OPS = {">": ">", ">=": "\u2265", "<": "<", "<=": "\u2264"}
 
@@ -279,7 +285,8 @@ def _matches(quantity: Quantity, source: Source) -> bool:
 def _rank(text: str, quantity: Quantity) -> Callable[[tuple[int, Source]], tuple[float, ...]]:
     """Order a number's sources: the measure named nearest before it (a source of another
     measure only after those of none), the side it is on ("book 40%", "16% for the book",
-    "rule > 50%"), the closest value, then the plainest (the order of sources_of)."""
+    "rule > 50%"), the statistic the sentence names ("median $0", "41% on average"), the
+    closest value, then the plainest (the order of sources_of)."""
     start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, quantity.start)), default=0)
     before = text[start : quantity.start].lower()
     clause = _CLAUSE_START.split(before)[-1]
@@ -294,6 +301,9 @@ def _rank(text: str, quantity: Quantity) -> Callable[[tuple[int, Source]], tuple
         else "segment"
     )
 
+    said = _STAT_SAID.findall(clause) or _STAT_AFTER.findall(after[:_STAT_AFTER_CHARS])[:1]
+    stat = _STATS[said[-1]] if said else None
+
     def key(item: tuple[int, Source]) -> tuple[float, ...]:
         i, source = item
         label = (source.label or "").lower()
@@ -306,7 +316,8 @@ def _rank(text: str, quantity: Quantity) -> Callable[[tuple[int, Source]], tuple
         side = 0.0 if source.role == wanted else 1.0
         gap = abs(quantity.value - abs(source.value))
         exact = 0.0 if gap <= quantity.half_unit else 1.0  # as written, rounded: no doubt
-        return (*named, exact, side, gap / max(abs(source.value), 1e-9), i)
+        named_stat = 0.0 if stat is None or source.stat in (None, stat) else 1.0
+        return (*named, exact, side, named_stat, gap / max(abs(source.value), 1e-9), i)
 
     return key
 

@@ -331,7 +331,8 @@ def test_titles_mean_what_they_say(runs: list[Run], llm_runs: list[Run]) -> None
 
 def test_footnotes_name_the_side_a_figure_is_on(runs: list[Run]) -> None:
     """ "$0 for the book" cites the book's figure; "7% on average against 49%" the segment's;
-    "$0 for segment 5" the other segment's."""
+    "$0 for segment 5" the other segment's; and "median $0[n]" a median, "7%[n] on average" a
+    mean."""
     sides = (
         (re.compile(r"\s*(?:months )?(?:for|across) the book"), "book"),
         (re.compile(r"\s*(?:months )?(?:on average )?(?:against [$\d]|\(book)"), "segment"),
@@ -358,5 +359,15 @@ def test_footnotes_name_the_side_a_figure_is_on(runs: list[Run]) -> None:
                             }[side]
                             if not ok:
                                 bad.append((run.label, text[: mark.end()][-60:], note))
+                        said = "median" if _MEDIAN_BEFORE.search(text, 0, mark.start()) else None
+                        said = "mean" if _MEAN_AFTER.match(text, mark.end()) else said
+                        if said and (" mean:" in note or " median:" in note):
+                            checked += 1
+                            if f" {said}:" not in note:
+                                bad.append((run.label, text[: mark.end()][-60:], note))
     assert checked > 2000
     assert not bad
+
+
+_MEDIAN_BEFORE = re.compile(r"\bmedian [$]?[\d,.]+%?$")  # "median $738" just before the mark
+_MEAN_AFTER = re.compile(r" on average\b")  # "22%[3] on average"

@@ -492,6 +492,12 @@ CAF_BOOK = source(15.65, "cash-advance frequency, book mean: 16%", role="book", 
 CAF_SEGMENT = source(41.0, "cash-advance frequency, segment mean: 41%", role="segment", **CAF)
 INSTALMENT = "instalment purchases frequency"
 CASH = Source(value=2480.0, percent=False, money=True, text="cash advance, segment mean: $2,480")
+_IP = {"percent": False, "money": True, "label": "instalment purchases"}
+MEAN_0 = Source(value=0.0, text="segment mean: $0", stat="mean", role="segment", **_IP)
+MEDIAN_0 = Source(value=0.0, text="segment median: $0", stat="median", role="segment", **_IP)
+BOOK_89 = Source(value=89.0, text="book median: $89", stat="median", role="book", **_IP)
+SHARE_41_MEDIAN = source(41.0, "segment median: 41%", stat="median", role="segment")
+SHARE_41_MEAN = source(41.0, "segment mean: 41%", stat="mean", role="segment")
 
 
 @pytest.mark.parametrize(
@@ -532,6 +538,13 @@ CASH = Source(value=2480.0, percent=False, money=True, text="cash advance, segme
         ),
         pytest.param("$2,480 in cash, not 2,480%.", [CASH], ["$2,480", CASH.text, "2,480%", None],
                      id="money-and-percent-apart"),
+        # Mean and median both $0: the footnote names the statistic the sentence says.
+        pytest.param(
+            "Low instalment purchases (median $0 against $89 for the book); 41% on average.",
+            [MEAN_0, MEDIAN_0, BOOK_89, SHARE_41_MEDIAN, SHARE_41_MEAN],
+            ["$0", MEDIAN_0.text, "$89", BOOK_89.text, "41%", SHARE_41_MEAN.text],
+            id="the-statistic-said",
+        ),
     ],
 )  # fmt: skip
 def test_trace_gives_each_number_its_likeliest_source(
@@ -599,3 +612,14 @@ def test_plain_markdown_shows_text_as_written() -> None:
     assert ("<a " not in html, "<img" not in html) == (True, True), html
     assert "![beacon](http:\u2060//attacker.example/b.png)" in html
     assert [bare for bare in ("http://", "https://", "www.", "mail@") if bare in html] == []
+
+
+def test_a_purchase_type_that_rounds_to_no_one_is_not_listed(shelf: Shelf) -> None:
+    context = build_context(run_profile())
+    segment = context.segments[0].model_copy(
+        update={"purchase_mix": (("instalment", 0.998), ("none", 0.002))}
+    )
+    run = context.model_copy(update={"segments": (segment, *context.segments[1:])})
+    traits = RuleBasedWriter(shelf).write(run)[0].traits
+    mix = [t for t in traits if t.startswith("Purchase mix")]
+    assert mix == ["Purchase mix: 100% instalments only."]
