@@ -296,7 +296,8 @@ def fit_note(
         noise = int(np.sum(result.labels == -1))
         ignored = f" (the requested k={requested_k} does not apply)" if requested_k else ""
         notes.append(
-            f"{spec.title} finds its own number of segments{ignored}: {result.k} segment(s), "
+            f"{spec.title} finds its own number of segments{ignored}: {result.k} "
+            f"segment{'' if result.k == 1 else 's'}, "
             f"and {noise:,} customers ({noise / n_rows:.0%}) fit no dense group; they are "
             f"reported as unassigned (-1), not as a segment."
         )
