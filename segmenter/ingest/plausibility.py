@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Mapping
 
 import polars as pl
 
@@ -34,6 +35,7 @@ __all__ = [
     "ROW",
     "check_money_scale",
     "refuse_implausible_shares",
+    "refuse_scaled_columns",
     "refuse_scaled_money_column",
     "refuse_standardised",
     "refuse_zero_filled",
@@ -122,11 +124,19 @@ def refuse_scaled_money_column(frame: pl.DataFrame, source: str) -> None:
         *(p.median().alias(f"{c}:typical") for c, p in zip(MONEY_COLUMNS, positive, strict=True)),
         *(p.len().alias(f"{c}:count") for c, p in zip(MONEY_COLUMNS, positive, strict=True)),
     ).row(0, named=True)
-    logs = {
-        c: math.log10(stats[f"{c}:typical"])
+    typical = {
+        c: float(stats[f"{c}:typical"])
         for c in MONEY_COLUMNS
         if stats[f"{c}:count"] >= MIN_TYPICAL_VALUES
     }
+    refuse_scaled_columns(typical, source)
+
+
+def refuse_scaled_columns(typical: Mapping[str, float], source: str) -> None:
+    """Refuse a money column whose typical value (the median of its positive values, given for
+    the columns with at least MIN_TYPICAL_VALUES of them) is off by `COLUMN_SCALE` from the
+    others'. One rule for both engines: the Spark engine gives its approximate medians."""
+    logs = {c: math.log10(v) for c, v in typical.items()}
     if len(logs) < MIN_COMPARED_COLUMNS:
         return
     # Each against the median of the others: one scaled column cannot move its own yardstick.
@@ -136,13 +146,13 @@ def refuse_scaled_money_column(frame: pl.DataFrame, source: str) -> None:
     if not scaled:
         return
     column = scaled[0]
-    typical, ratio = 10 ** logs[column], 10 ** abs(off[column])
+    amount, ratio = typical[column], 10 ** abs(off[column])
     also = f" (so is {', '.join(scaled[1:])})" if len(scaled) > 1 else ""
     raise InputError(
-        f"{source}: column {column}: its typical amount ({typical:,.2f}, the median of its "
+        f"{source}: column {column}: its typical amount ({amount:,.2f}, the median of its "
         f"positive values) is about {_rounded(ratio):,.0f} times "
         f"{'larger' if off[column] > 0 else 'smaller'} than the other money columns' "
-        f"({typical / 10 ** off[column]:,.2f}){also}: the column looks scaled by a lost decimal "
+        f"({amount / 10 ** off[column]:,.2f}){also}: the column looks scaled by a lost decimal "
         f"point or written in another currency unit; {_REEXPORT} with decimal points and every "
         "amount in the same currency unit"
     )

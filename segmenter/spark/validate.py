@@ -4,9 +4,9 @@ The columns are mapped by the single-machine code itself (segmenter.ingest.mappi
 canonical names, known spellings, close names and --map/--columns), so a file that maps on one
 machine maps here. Then, over every row, in two aggregations: text parsed to numbers (cells
 that are not numbers set missing, or the column refused above 5 %), rows that are not
-customers dropped, values out of range clipped or set missing (segmenter.spark.checks), money
-far above its column's typical value set missing (the typical value is an approximate
-median), PURCHASES checked against its parts; exact duplicate rows are dropped and ids left
+customers dropped, values out of range clipped or set missing (segmenter.spark.checks), a
+money column scaled as a whole refused and money far above its column's typical value set
+missing (the typical value is an approximate median), PURCHASES checked against its parts; exact duplicate rows are dropped and ids left
 on more than one row refused. The report is the single-machine DataQualityReport, in counts:
 no rows are listed and no examples given. Differences: thousands separators and decimal
 commas are read on one machine only, and a book whose id column has blanks is refused rather
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from segmenter.errors import InputError
 from segmenter.ingest.mapping import map_columns
-from segmenter.ingest.plausibility import MONEY_SCALE
+from segmenter.ingest.plausibility import MIN_TYPICAL_VALUES, MONEY_SCALE, refuse_scaled_columns
 from segmenter.ingest.quality import MAX_MISSING_VALUES, PURCHASE_TOLERANCE
 from segmenter.ingest.report import DataQualityReport
 from segmenter.ingest.schema import FEATURE_COLUMNS, ID_COLUMN, MONEY_COLUMNS
@@ -77,6 +77,7 @@ def validate_book(
         f"{c}:typical": F.percentile_approx(F.when(kept & (fixed[c] > 0), fixed[c]), 0.5)
         for c in MONEY_COLUMNS
     }
+    counts |= {f"{c}:positive": F.count_if(kept & (fixed[c] > 0)) for c in MONEY_COLUMNS}
     with reading(source, fmt):  # the first pass over the rows: a damaged file shows here
         tally = _tally(frame, counts)
     if tally["blank_ids"]:
@@ -97,6 +98,14 @@ def validate_book(
     tally |= _tally(clean, counted | _final_counts(limits))
     rows_kept = tally["rows"] - tally["empty_rows"] - tally["not_a_customer"]
     refuse_implausible_shares(tally, rows_kept, source)
+    refuse_scaled_columns(
+        {
+            c: float(tally[f"{c}:typical"])
+            for c in MONEY_COLUMNS
+            if tally[f"{c}:positive"] >= MIN_TYPICAL_VALUES
+        },
+        source,
+    )
     refuse_money_scale(tally, rows_kept, source)
     duplicates = 0
     if tally["ids"] < tally["kept"]:  # rare: only then are whole rows compared

@@ -109,6 +109,19 @@ def test_a_column_too_often_not_a_number_is_refused(
         validate_book(read_book(spark, str(path)), source=str(path), fmt="csv")
 
 
+def test_a_money_column_scaled_as_a_whole_is_refused_as_on_one_machine(
+    spark: SparkSession, book: Path, tmp_path: Path
+) -> None:
+    # Every credit limit times a million: the rule of segmenter.ingest.plausibility, on Spark's
+    # approximate medians.
+    limits = pl.read_parquet(book).head(60).get_column("CREDIT_LIMIT")
+    changes = {(i, "CREDIT_LIMIT"): str(v * 1e6) for i, v in enumerate(limits) if v is not None}
+    path = _hostile(book, tmp_path / "scaled.csv", changes)
+    said = r"column CREDIT_LIMIT: its typical amount .* times larger than the other money columns"
+    with pytest.raises(InputError, match=said):
+        validate_book(read_book(spark, str(path)), source=str(path), fmt="csv")
+
+
 def test_a_missing_column_and_an_unknown_table_are_one_sentence(
     spark: SparkSession, book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
