@@ -10,12 +10,10 @@ Two passes over the file, a batch of `BATCH_ROWS` rows at a time:
 Memory stays bounded by a batch and the sample, whatever the number of rows. Each batch is
 validated on its own, so exact duplicates are only found within a batch.
 
-Row order: a file of at most `sample_size` rows is sampled whole, and the in-memory pipeline
-fits it in id order (`pipeline.in_canonical_order`), so a copy with its rows in another order
-gets the same model and the same segment for every customer. Above that, row order is not
-covered: the sample is drawn by row position, so a reordered copy fits on other customers and
-its segments may differ slightly (an order-free draw, by a hash of each id, would have to clean
-every batch in the first pass to know its ids).
+Row order: the fitting sample is drawn by a seeded hash of the customers' ids (a file without
+ids, by row position: its ids are row numbers), and the in-memory pipeline fits it in id order
+(`pipeline.in_canonical_order`), so a copy with its rows in another order gets the same model
+and the same segment for every customer.
 
 `segmenter segment FILE.parquet --out DIR` streams on its own above `STREAM_ROWS` rows or when
 the file holds more cells or a larger table than the in-memory read allows (`ReadLimits`
@@ -26,7 +24,8 @@ file batch by batch).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -37,6 +36,7 @@ from threadpoolctl import threadpool_limits
 
 from segmenter.cluster.evaluation import relabel
 from segmenter.cluster.features import transform_in_chunks
+from segmenter.errors import InputError
 from segmenter.files import atomic_write, neutralise, write_bytes, write_text
 from segmenter.ingest.batches import (
     BATCH_ROWS,
@@ -47,6 +47,7 @@ from segmenter.ingest.batches import (
     too_large_for_memory,
 )
 from segmenter.ingest.limits import ReadLimits
+from segmenter.ingest.mapping import map_columns
 from segmenter.ingest.quality import clean_table
 from segmenter.ingest.raw import RawTable
 from segmenter.ingest.schema import ID_COLUMN
@@ -69,6 +70,8 @@ __all__ = [
 ]
 
 SAMPLE_ROWS = 1_000_000
+_HASH = "__id_hash"  # a column of the drawn rows while they are chosen
+_HASH_SEED = 0x5E6  # hashes of ids for the fitting sample, apart from any other use of the seed
 DEFAULT_LIMITS = ReadLimits()  # the settings' defaults, for callers that name none
 
 
@@ -97,17 +100,53 @@ def draw_sample(
     columns: Mapping[str, str] | None = None,
     limits: ReadLimits = DEFAULT_LIMITS,
 ) -> tuple[pl.DataFrame, int]:
-    """A seeded uniform sample of `size` cleaned customers, and the number of rows read."""
+    """A seeded sample of `size` cleaned customers, and the number of rows read.
+
+    The customers are drawn by a seeded hash of their ids, not by their place in the file, so a
+    copy with its rows in another order draws the same ones (and `run_segmentation` fits them in
+    id order). A file without an id column is drawn by row position: its ids are row numbers.
+    """
     n_rows = open_parquet(path).metadata.num_rows
+    batches = iter_batches(path, batch_rows=batch_rows, limits=limits)
+    first = next(batches, None)
+    if first is None:
+        raise InputError(f"{path}: no usable customer rows")
+    ids = next(
+        (src for src, dst in map_columns(first.columns, source=str(path), given=columns)
+         .renames.items() if dst == ID_COLUMN),
+        None,
+    )  # fmt: skip
+    every = itertools.chain([first], batches)
+    if n_rows <= size or ids is None:
+        return _by_position(every, n_rows, size, seed, str(path), columns), n_rows
+    # Rows whose hash falls under a bound that keeps about half as many again as wanted; then
+    # the `size` smallest hashes (ids break ties). Fewer under the bound than wanted would take
+    # a draw billions of standard deviations short.
+    bound = int(min(1.0, 1.5 * size / n_rows) * (2**64 - 1))
+    key = pl.col(ids).cast(pl.String).hash(seed=_HASH_SEED + seed)
+    parts = [raw.filter(key <= bound).with_columns(key.alias(_HASH)) for raw in every]
+    drawn = pl.concat(parts).sort(_HASH, pl.col(ids).cast(pl.String)).head(size).drop(_HASH)
+    return _clean(drawn, str(path), columns), n_rows
+
+
+def _by_position(
+    batches: Iterable[pl.DataFrame],
+    n_rows: int,
+    size: int,
+    seed: int,
+    source: str,
+    columns: Mapping[str, str] | None,
+) -> pl.DataFrame:
+    """A seeded uniform sample of `size` rows by their place in the file, cleaned."""
     wanted = sample_rows(n_rows, size, seed=seed, purpose=Purpose.FIT)
     parts: list[pl.DataFrame] = []
     offset = 0
-    for raw in iter_batches(path, batch_rows=batch_rows, limits=limits):
+    for raw in batches:
         lo, hi = np.searchsorted(wanted, [offset, offset + raw.height])
         if hi > lo:
             parts.append(raw[wanted[lo:hi] - offset])
         offset += raw.height
-    return _clean(pl.concat(parts), str(path), columns), n_rows
+    return _clean(pl.concat(parts), source, columns)
 
 
 def write_assignment_chunk(handle: IO[bytes], chunk: pl.DataFrame, *, header: bool) -> None:

@@ -57,6 +57,25 @@ def test_streaming_twice_gives_identical_files(parquet: Path, tmp_path: Path) ->
         assert (tmp_path / "a" / output).read_bytes() == (tmp_path / "b" / output).read_bytes()
 
 
+def test_a_copy_with_its_rows_in_another_order_streams_to_the_same_segments(
+    parquet: Path, tmp_path: Path
+) -> None:
+    # The fitting sample (250 of 600) is drawn by a hash of the ids, not by row position.
+    copy = tmp_path / "reordered.parquet"
+    pl.read_parquet(parquet).reverse().write_parquet(copy, row_group_size=64)
+    for path, name in ((parquet, "a"), (copy, "b")):
+        segment_streaming(path, tmp_path / name, k=3, seed=0, sample_size=250, batch_rows=128)
+    profiles = [(tmp_path / n / "profiles.json").read_text() for n in ("a", "b")]
+    assert profiles[0] == profiles[1]
+    by_id = [
+        pl.read_csv(
+            tmp_path / n / "assignments.csv", schema_overrides={"customer_id": pl.String}
+        ).sort("customer_id")
+        for n in ("a", "b")
+    ]
+    assert by_id[0].equals(by_id[1])
+
+
 def test_streaming_refuses_a_file_that_is_not_parquet(tmp_path: Path) -> None:
     path = tmp_path / "x.parquet"
     path.write_text("CUST_ID,BALANCE\n")
