@@ -3,14 +3,14 @@
 The columns are mapped by the single-machine code itself (segmenter.ingest.mapping: the same
 canonical names, known spellings, close names and --map/--columns), so a file that maps on one
 machine maps here. Then, over every row, in two aggregations: text parsed to numbers (cells
-that are not numbers set missing, or the column refused above 5 %), rows that are not
-customers dropped, values out of range clipped or set missing (segmenter.spark.checks), a
-money column scaled as a whole refused and money far above its column's typical value set
-missing (the typical value is an approximate median), PURCHASES checked against its parts; exact duplicate rows are dropped and ids left
-on more than one row refused. The report is the single-machine DataQualityReport, in counts:
-no rows are listed and no examples given. Differences: thousands separators and decimal
-commas are read on one machine only, and a book whose id column has blanks is refused rather
-than given row-number ids.
+that are not numbers set missing, or the column refused above 5 %), rows that are not customers
+dropped, values out of range clipped or set missing (segmenter.spark.checks), a money column
+scaled as a whole refused and money far above its column's typical value set missing (the
+typical value is an approximate median), PURCHASES checked against its parts; exact duplicate
+rows are dropped and ids left on more than one row refused. The report is the single-machine
+DataQualityReport, in counts: no rows are listed and no examples given. Differences: thousands
+separators and decimal commas are read on one machine only, and a book whose id column has
+blanks is refused rather than given row-number ids.
 """
 
 from __future__ import annotations
