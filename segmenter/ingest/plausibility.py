@@ -117,17 +117,29 @@ def refuse_implausible_shares(
     )
 
 
-def refuse_scaled_money_column(frame: pl.DataFrame, source: str) -> None:
-    """Refuse a money column whose typical value is off by `COLUMN_SCALE` from the others'."""
+def _typical_amounts(frame: pl.DataFrame) -> dict[str, tuple[float | None, int]]:
+    """Each money column's typical amount (the median of its positive values, None when it has
+    none) and how many positive values it has, in one pass."""
     positive = [pl.col(c).filter(pl.col(c) > 0) for c in MONEY_COLUMNS]
     stats = frame.select(
         *(p.median().alias(f"{c}:typical") for c, p in zip(MONEY_COLUMNS, positive, strict=True)),
         *(p.len().alias(f"{c}:count") for c, p in zip(MONEY_COLUMNS, positive, strict=True)),
     ).row(0, named=True)
+    return {c: (stats[f"{c}:typical"], stats[f"{c}:count"]) for c in MONEY_COLUMNS}
+
+
+def refuse_scaled_money_column(
+    frame: pl.DataFrame,
+    source: str,
+    amounts: Mapping[str, tuple[float | None, int]] | None = None,
+) -> None:
+    """Refuse a money column whose typical value is off by `COLUMN_SCALE` from the others'
+    (`amounts`: the frame's `_typical_amounts`, when already known)."""
+    amounts = _typical_amounts(frame) if amounts is None else amounts
     typical = {
-        c: float(stats[f"{c}:typical"])
-        for c in MONEY_COLUMNS
-        if stats[f"{c}:count"] >= MIN_TYPICAL_VALUES
+        c: float(value)
+        for c, (value, count) in amounts.items()
+        if value is not None and count >= MIN_TYPICAL_VALUES
     }
     refuse_scaled_columns(typical, source)
 
@@ -175,11 +187,14 @@ def _with_point(value: float, ceiling: float) -> str:
 def check_money_scale(frame: pl.DataFrame, source: str) -> tuple[pl.DataFrame, list[Finding]]:
     """Money values off by orders of magnitude: a column scaled as a whole, or many values
     within a column, refused; a few set missing and listed."""
-    refuse_scaled_money_column(frame, source)
+    # Each column's typical amount, once: setting one column's outliers missing below leaves
+    # the others' as they were.
+    amounts = _typical_amounts(frame)
+    refuse_scaled_money_column(frame, source, amounts)
     findings: list[Finding] = []
     for column in MONEY_COLUMNS:
         col = pl.col(column)
-        typical = frame.select(col.filter(col > 0).median()).item()
+        typical, _ = amounts[column]
         if typical is None:
             continue
         limit = MONEY_SCALE * float(typical)
